@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what mxrtc needs on Debian 12, idempotently: nothing is fetched when
+# every package is already there. Run as root (or with sudo available).
+#
+#   scripts/install-deps.sh            build + test dependencies (incl. coturn, clang)
+#   scripts/install-deps.sh --interop  also what the interop tests need (later issues)
+set -euo pipefail
+
+PKGS=(
+  # toolchain
+  gcc cmake ninja-build pkg-config make git ca-certificates
+  # libraries the core links (DESIGN.md: Debian 12 packages only)
+  libmbedtls-dev libsrtp2-dev libopus-dev libvpx-dev libusrsctp-dev
+  libcjson-dev libjansson-dev
+  # tools/ only
+  libcurl4-openssl-dev
+  # tests, fuzzing, sanitizers
+  libcmocka-dev clang libclang-rt-14-dev coturn iproute2 util-linux
+)
+if [[ "${1:-}" == "--interop" ]]; then
+  PKGS+=(chromium nodejs npm)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# coturn's package may start a system-wide turnserver; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
+  $SUDO systemctl stop coturn || true
+fi
