@@ -129,7 +129,9 @@ static size_t bounded_len(const char *s, size_t max) {
     return n;
 }
 
-static void copy_tok(char *dst, const tok *t) {
+/* Clears the whole field first so a repeated extension leaves no stale tail. */
+static void copy_tok(char *dst, size_t cap, const tok *t) {
+    memset(dst, 0, cap);
     memcpy(dst, t->p, t->n);
     dst[t->n] = '\0';
 }
@@ -174,7 +176,7 @@ static int parse_extension(mxrtc_ice_candidate *c, const tok *name, const tok *v
         /* RFC 8839 §5.4 bounds ice-ufrag to 4..256; some stacks use fewer
          * characters, so only the upper bound and the alphabet are enforced. */
         if (!is_ice_chars(value, 1, MXRTC_ICE_UFRAG_MAX)) return MXRTC_ERR_MALFORMED;
-        copy_tok(c->ufrag, value);
+        copy_tok(c->ufrag, sizeof c->ufrag, value);
     } else {
         if (c->unknown_extensions < UINT8_MAX) c->unknown_extensions++;
     }
@@ -210,7 +212,7 @@ int mxrtc_ice_candidate_parse(mxrtc_ice_candidate *out, const char *text, size_t
 
     /* foundation */
     if (!next_tok(&s, &t) || !is_ice_chars(&t, 1, MXRTC_ICE_FOUNDATION_MAX)) return MXRTC_ERR_MALFORMED;
-    copy_tok(c.foundation, &t);
+    copy_tok(c.foundation, sizeof c.foundation, &t);
     /* component-id = 1*3DIGIT, 1..256 (RFC 8445 §5.1.1: 1 to 256) */
     if (!next_tok(&s, &t) || !tok_uint(&t, 3, 256, &v) || v == 0) return MXRTC_ERR_MALFORMED;
     c.component = (uint16_t)v;
@@ -236,7 +238,7 @@ int mxrtc_ice_candidate_parse(mxrtc_ice_candidate *out, const char *text, size_t
         memset(&c.addr, 0, sizeof c.addr);
         c.addr.family = MXRTC_AF_UNSPEC;
         c.addr.port = port;
-        copy_tok(c.hostname, &addr_tok);
+        copy_tok(c.hostname, sizeof c.hostname, &addr_tok);
         c.is_mdns = ends_with_local(&addr_tok);
     } else {
         return MXRTC_ERR_MALFORMED;
