@@ -895,8 +895,12 @@ static int add_remote(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_ice_can
              * signalled priority and type. */
             if (a->rc[i].c.type == MXRTC_ICE_CAND_PRFLX && c->type != MXRTC_ICE_CAND_PRFLX) {
                 bool usable = a->rc[i].usable;
+                mxrtc_addr addr = a->rc[i].c.addr;
                 a->rc[i].c = *c;
+                a->rc[i].c.addr = addr;
                 a->rc[i].usable = usable;
+                for (size_t k = 0; k < a->np; k++)
+                    if (a->pairs[k].r == (int)i) a->pairs[k].prio = compute_pair_prio(a, &a->pairs[k]);
                 return MXRTC_OK;
             }
             a->stats.ignored_candidates++; /* BUNDLE duplicates (Firefox) */
