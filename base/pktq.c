@@ -44,9 +44,17 @@ static size_t record_at(const mxrtc_pktq *q, size_t pos) {
 
 int mxrtc_pktq_push(mxrtc_pktq *q, const void *meta, const uint8_t *seg1, size_t len1,
                     const uint8_t *seg2, size_t len2) {
+    mxrtc_iov iov[2] = {{seg1, len1}, {seg2, len2}};
+    return mxrtc_pktq_pushv(q, meta, iov, 2);
+}
+
+int mxrtc_pktq_pushv(mxrtc_pktq *q, const void *meta, const mxrtc_iov *iov, size_t n) {
     if (!q->buf) return MXRTC_ERR_STATE;
-    size_t body = q->meta_size + len1 + len2;
-    if (body < len1 || body > 0xFFFFFFF0u) return MXRTC_ERR_INVALID_ARGUMENT;
+    size_t body = q->meta_size;
+    for (size_t i = 0; i < n; i++) {
+        if (iov[i].len > 0xFFFFFFF0u - body) return MXRTC_ERR_INVALID_ARGUMENT;
+        body += iov[i].len;
+    }
     size_t need = 4 + align4(body);
     size_t at;
     if (q->count == 0) {
@@ -71,8 +79,10 @@ int mxrtc_pktq_push(mxrtc_pktq *q, const void *meta, const uint8_t *seg1, size_t
     p += 4;
     if (q->meta_size) memcpy(p, meta, q->meta_size);
     p += q->meta_size;
-    if (len1) memcpy(p, seg1, len1);
-    if (len2) memcpy(p + len1, seg2, len2);
+    for (size_t i = 0; i < n; i++) {
+        if (iov[i].len) memcpy(p, iov[i].data, iov[i].len);
+        p += iov[i].len;
+    }
     q->tail = at + need;
     if (q->tail == q->cap) q->tail = 0;
     q->count++;

@@ -29,8 +29,16 @@ typedef struct mxrtc_pktq {
 /* Allocates cap bytes (rounded up to 4). MXRTC_ERR_NO_MEMORY. */
 int mxrtc_pktq_init(mxrtc_pktq *q, const mxrtc_allocator *a, size_t cap, size_t meta_size);
 void mxrtc_pktq_free(mxrtc_pktq *q, const mxrtc_allocator *a);
-/* Queues meta (meta_size bytes) and seg1 ‖ seg2 (either may be empty).
+/* One piece of an entry's bytes. */
+typedef struct mxrtc_iov {
+    const uint8_t *data;
+    size_t len;
+} mxrtc_iov;
+
+/* Queues meta (meta_size bytes) and the concatenation of n segments.
  * MXRTC_ERR_LIMIT (and dropped++) when it does not fit. */
+int mxrtc_pktq_pushv(mxrtc_pktq *q, const void *meta, const mxrtc_iov *iov, size_t n);
+/* The same with two segments seg1 ‖ seg2 (either may be empty). */
 int mxrtc_pktq_push(mxrtc_pktq *q, const void *meta, const uint8_t *seg1, size_t len1,
                     const uint8_t *seg2, size_t len2);
 /* The oldest entry, in place (valid until the next push or pop):
