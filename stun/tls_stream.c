@@ -212,7 +212,9 @@ static void destroy(mxrtc_tls_stream *s) {
     mbedtls_ssl_config_free(&s->conf);
     mbedtls_x509_crt_free(&s->ca);
     if (s->server_name) mxrtc_free(s->alloc, s->server_name);
-    const mxrtc_allocator *a = s->alloc;
+    /* s->alloc points into *s: keep a copy past the wipe. */
+    mxrtc_allocator copy = s->alloc_copy;
+    const mxrtc_allocator *a = s->alloc ? &copy : NULL;
     mxrtc_wipe(s, sizeof *s);   /* plaintext and queued data */
     mxrtc_free(a, s);
 }
