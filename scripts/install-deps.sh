@@ -16,6 +16,8 @@ PKGS=(
   libcurl4-openssl-dev
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev coturn iproute2 util-linux
+  # tests/turn/coturn.sh: the self-signed certificate for coturn's TLS port
+  openssl
 )
 if [[ "${1:-}" == "--interop" ]]; then
   PKGS+=(chromium nodejs npm)
