@@ -14,6 +14,7 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "stun/ctrans.h"
 #include "stun/stun.h"
 
 #define MOD "ice"
@@ -24,20 +25,26 @@
 #define LPWD_LEN 24            /* §5.3: >= 128 bits; 144 here */
 #define CRED_MAX 256           /* RFC 8839 §5.4 */
 #define RTO_MIN 500000         /* §14.3: RTO >= 500 ms */
-#define RTO_MAX 8000000
-#define GATHER_TRANSMITS 7     /* RFC 8489 §6.2.1 Rc */
+#define CHECK_RM 4             /* after a check's last transmission, wait 4 RTOs */
 
 typedef enum pstate { P_FROZEN, P_WAITING, P_INPROGRESS, P_SUCCEEDED, P_FAILED } pstate;
 
+/* A request in flight: the timer is the codec's client transaction
+ * (RFC 8489 §6.2.1); the bytes are kept here because retransmissions resend
+ * exactly the same message. */
 typedef struct txn {
-    bool active;
-    uint8_t tid[MXRTC_STUN_TID_SIZE];
-    mxrtc_time_us next;        /* next (re)transmission, or the timeout after the last */
-    mxrtc_time_us rto;
-    unsigned sent;
+    mxrtc_stun_ctrans ct;
     size_t len;
-    uint8_t msg[MSG_MAX];      /* retransmissions resend the same bytes */
+    uint8_t msg[MSG_MAX];
 } txn;
+
+static bool txn_running(const txn *t) {
+    return t->ct.state == MXRTC_STUN_CTRANS_RUNNING;
+}
+
+static bool txn_is(const txn *t, const mxrtc_stun_msg *m) {
+    return txn_running(t) && memcmp(t->ct.tid, m->tid, MXRTC_STUN_TID_SIZE) == 0;
+}
 
 typedef struct lcand {
     mxrtc_ice_candidate c;     /* c.addr is the transport address */
@@ -437,7 +444,7 @@ static void update_state(mxrtc_ice_agent *a) {
     size_t pending = 0, failed = 0;
     for (size_t i = 0; i < a->np; i++) {
         if (a->pairs[i].st == P_FAILED) failed++;
-        else if (a->pairs[i].st != P_SUCCEEDED || a->pairs[i].t.active) pending++;
+        else if (a->pairs[i].st != P_SUCCEEDED || txn_running(&a->pairs[i].t)) pending++;
     }
     if (a->selected >= 0) {
         if (a->state == MXRTC_ICE_STATE_CONNECTED && pending == 0)
@@ -475,19 +482,20 @@ static void start_check(mxrtc_ice_agent *a, pair *p, mxrtc_time_us now) {
     p->trig = 0;
     p->txn_controlling = a->controlling;
     p->txn_use_cand = a->controlling && p->nominating;
-    new_tid(a, p->t.tid);
+    uint8_t tid[MXRTC_STUN_TID_SIZE];
+    new_tid(a, tid);
     /* §7.2.2: PRIORITY is what a peer-reflexive candidate learned from this
      * check would get: prflx type preference, our local preference. */
     uint32_t prio = mxrtc_ice_priority(MXRTC_ICE_TYPE_PREF_PRFLX, l->local_pref, 1);
-    p->t.len = build_check(a, p->t.msg, p->t.tid, &a->cur, prio, p->txn_use_cand);
+    p->t.len = build_check(a, p->t.msg, tid, &a->cur, prio, p->txn_use_cand);
     if (p->t.len == 0) {
         p->st = P_FAILED;
         return;
     }
-    p->t.active = true;
-    p->t.sent = 1;
-    p->t.rto = check_rto(a);
-    p->t.next = now + p->t.rto;
+    mxrtc_stun_ctrans_params params = {.rto_us = (uint32_t)check_rto(a),
+                                       .rc = a->cfg.max_check_transmits, .rm = CHECK_RM};
+    mxrtc_stun_ctrans_start(&p->t.ct, tid, &params, now);
+    (void)mxrtc_stun_ctrans_poll(&p->t.ct, now); /* the first transmission, now */
     a->stats.checks_sent++;
     out_send(a, l, &a->rc[p->r].c.addr, p->t.msg, p->t.len);
     if (a->state == MXRTC_ICE_STATE_NEW) set_state(a, MXRTC_ICE_STATE_CHECKING);
@@ -500,13 +508,13 @@ static bool pick_and_check(mxrtc_ice_agent *a, mxrtc_time_us now) {
     int best = -1;
     for (size_t i = 0; i < a->np; i++) {
         const pair *p = &a->pairs[i];
-        if (p->trig && !p->t.active && (best < 0 || p->trig < a->pairs[best].trig)) best = (int)i;
+        if (p->trig && !txn_running(&p->t) && (best < 0 || p->trig < a->pairs[best].trig)) best = (int)i;
     }
     if (best < 0 && !a->checks_done) {
         for (int want = P_WAITING; want >= P_FROZEN && best < 0; want--)
             for (size_t i = 0; i < a->np; i++) {
                 const pair *p = &a->pairs[i];
-                if ((int)p->st == want && !p->t.active && (best < 0 || p->prio > a->pairs[best].prio))
+                if ((int)p->st == want && !txn_running(&p->t) && (best < 0 || p->prio > a->pairs[best].prio))
                     best = (int)i;
             }
     }
@@ -519,7 +527,7 @@ static bool has_check_to_do(const mxrtc_ice_agent *a) {
     if (!a->cur.have_remote) return false;
     for (size_t i = 0; i < a->np; i++) {
         const pair *p = &a->pairs[i];
-        if (p->t.active) continue;
+        if (txn_running(&p->t)) continue;
         if (p->trig) return true;
         if (!a->checks_done && (p->st == P_WAITING || p->st == P_FROZEN)) return true;
     }
@@ -544,17 +552,17 @@ static void add_gather_txns(mxrtc_ice_agent *a, int l, mxrtc_time_us now) {
         memset(g, 0, sizeof *g);
         g->l = l;
         g->server = (int)s;
-        new_tid(a, g->t.tid);
+        uint8_t tid[MXRTC_STUN_TID_SIZE];
+        new_tid(a, tid);
         mxrtc_stun_builder b;
-        mxrtc_stun_build_begin(&b, g->t.msg, MSG_MAX, MXRTC_STUN_BINDING, MXRTC_STUN_REQUEST, g->t.tid);
+        mxrtc_stun_build_begin(&b, g->t.msg, MSG_MAX, MXRTC_STUN_BINDING, MXRTC_STUN_REQUEST, tid);
         mxrtc_stun_add_fingerprint(&b);
         int n = mxrtc_stun_build_end(&b);
         if (n <= 0) continue;
         g->t.len = (size_t)n;
-        g->t.active = true;
-        g->t.rto = RTO_MIN;
-        /* §5.1.1.2: requests to servers are paced at Ta too. */
-        g->t.next = now + a->cfg.ta * a->ng;
+        /* §5.1.1.2: requests to servers are paced at Ta too. RFC 8489
+         * defaults otherwise (39.5 s before giving up). */
+        mxrtc_stun_ctrans_start(&g->t.ct, tid, NULL, now + a->cfg.ta * a->ng);
         a->ng++;
     }
 }
@@ -588,31 +596,22 @@ static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
     /* Check transactions: retransmit or time out (§14.3, RFC 8489 §6.2.1). */
     for (size_t i = 0; i < a->np; i++) {
         pair *p = &a->pairs[i];
-        if (!p->t.active || now < p->t.next) continue;
-        if (p->t.sent >= a->cfg.max_check_transmits) {
-            p->t.active = false;
+        mxrtc_stun_ctrans_action act = mxrtc_stun_ctrans_poll(&p->t.ct, now);
+        if (act == MXRTC_STUN_CTRANS_TIMEOUT) {
             p->st = p->valid ? P_SUCCEEDED : P_FAILED;
-            if (p->nominating) p->nominating = false;
-            continue;
+            p->nominating = false;
+        } else if (act == MXRTC_STUN_CTRANS_SEND) {
+            out_send(a, &a->lc[p->l], &a->rc[p->r].c.addr, p->t.msg, p->t.len);
         }
-        p->t.sent++;
-        p->t.rto = p->t.rto * 2 > RTO_MAX ? RTO_MAX : p->t.rto * 2;
-        p->t.next = now + p->t.rto;
-        out_send(a, &a->lc[p->l], &a->rc[p->r].c.addr, p->t.msg, p->t.len);
     }
     /* Server-reflexive gathering. */
     for (size_t i = 0; i < a->ng; i++) {
         gtxn *g = &a->g[i];
-        if (g->done || now < g->t.next) continue;
-        if (g->t.sent >= GATHER_TRANSMITS) {
-            g->done = true;
-            g->t.active = false;
-            continue;
-        }
-        if (g->t.sent > 0) g->t.rto = g->t.rto * 2 > RTO_MAX ? RTO_MAX : g->t.rto * 2;
-        g->t.sent++;
-        g->t.next = now + g->t.rto;
-        out_send(a, &a->lc[g->l], &a->servers[g->server], g->t.msg, g->t.len);
+        if (g->done) continue;
+        mxrtc_stun_ctrans_action act = mxrtc_stun_ctrans_poll(&g->t.ct, now);
+        if (act == MXRTC_STUN_CTRANS_TIMEOUT) g->done = true;
+        else if (act == MXRTC_STUN_CTRANS_SEND)
+            out_send(a, &a->lc[g->l], &a->servers[g->server], g->t.msg, g->t.len);
     }
     check_gathering_done(a);
     /* Regular nomination (§8.1.1) by the controlling agent: after the first
@@ -624,14 +623,14 @@ static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
         for (size_t i = 0; i < a->np; i++) {
             const pair *p = &a->pairs[i];
             nominating |= p->nominating;
-            if (p->st == P_WAITING || p->st == P_FROZEN || (p->t.active && !p->valid)) pending = true;
+            if (p->st == P_WAITING || p->st == P_FROZEN || (txn_running(&p->t) && !p->valid)) pending = true;
             if (p->valid && (best < 0 || p->prio > a->pairs[best].prio)) best = (int)i;
         }
         if (!nominating && best >= 0 &&
             (!pending || now >= a->first_valid_at + a->cfg.nomination_delay)) {
             pair *p = &a->pairs[best];
             p->nominating = true;
-            p->t.active = false;
+            mxrtc_stun_ctrans_cancel(&p->t.ct);
             trigger(a, p);
             p->st = P_WAITING;
         }
@@ -662,9 +661,9 @@ static mxrtc_time_us deadline(const mxrtc_ice_agent *a) {
     mxrtc_time_us d = MXRTC_TIME_NEVER;
 #define MIN_D(t) do { mxrtc_time_us t_ = (t); if (t_ < d) d = t_; } while (0)
     for (size_t i = 0; i < a->np; i++)
-        if (a->pairs[i].t.active) MIN_D(a->pairs[i].t.next);
+        MIN_D(mxrtc_stun_ctrans_deadline(&a->pairs[i].t.ct));
     for (size_t i = 0; i < a->ng; i++)
-        if (!a->g[i].done) MIN_D(a->g[i].t.next);
+        if (!a->g[i].done) MIN_D(mxrtc_stun_ctrans_deadline(&a->g[i].t.ct));
     if (has_check_to_do(a)) MIN_D(a->next_check);
     if (a->controlling && a->selected < 0 && a->first_valid_at) {
         bool nominating = false;
@@ -1116,10 +1115,10 @@ static void handle_response(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_a
     /* A check of ours? */
     for (size_t i = 0; i < a->np; i++) {
         pair *p = &a->pairs[i];
-        if (!p->t.active || memcmp(p->t.tid, m->tid, MXRTC_STUN_TID_SIZE) != 0) continue;
+        if (!txn_is(&p->t, m)) continue;
         if (mxrtc_stun_check_integrity(m, &a->cur.rkey) != MXRTC_OK) break;
         a->stats.responses_received++;
-        p->t.active = false;
+        (void)mxrtc_stun_ctrans_match(&p->t.ct, m);
         const lcand *l = &a->lc[p->l];
         if (m->cls == MXRTC_STUN_ERROR) {
             int code = 0;
@@ -1173,10 +1172,10 @@ static void handle_response(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_a
     /* A STUN server's answer? */
     for (size_t i = 0; i < a->ng; i++) {
         gtxn *g = &a->g[i];
-        if (g->done || memcmp(g->t.tid, m->tid, MXRTC_STUN_TID_SIZE) != 0) continue;
+        if (g->done || !txn_is(&g->t, m)) continue;
         if (!addr_eq(remote, &a->servers[g->server])) break;
         g->done = true;
-        g->t.active = false;
+        (void)mxrtc_stun_ctrans_match(&g->t.ct, m);
         a->stats.responses_received++;
         mxrtc_addr mapped;
         if (m->cls != MXRTC_STUN_SUCCESS ||
