@@ -16,10 +16,14 @@
 #include "base/random.h"
 #include "stun/ctrans.h"
 #include "stun/stun.h"
+#include "stun/turn_client.h"
 
 #define MOD "ice"
 #define MSG_MAX 512            /* our checks: USERNAME <= 265 bytes + ~100 */
-#define OUTQ 64
+#define OUTQ 48
+/* An output datagram: our STUN messages, TURN requests (up to ~2.2 KB with
+ * long REALM/NONCE) and application data wrapped for the relay. */
+#define OUT_MAX (MXRTC_ICE_SEND_MAX + 256)
 #define CONSENT_TIDS 4
 #define LUFRAG_LEN 8           /* §5.3: >= 24 bits of randomness; 48 here */
 #define LPWD_LEN 24            /* §5.3: >= 128 bits; 144 here */
@@ -80,9 +84,19 @@ typedef struct gtxn {
     txn t;
 } gtxn;
 
+/* A TURN server the agent allocates on (RFC 8656 over UDP). */
+typedef struct turn_srv {
+    mxrtc_turn_client *c;
+    mxrtc_addr server;
+    mxrtc_addr base;           /* our host address whose socket talks to the server */
+    mxrtc_addr relayed;
+    bool started, allocated, done;
+    mxrtc_time_us deadline;
+} turn_srv;
+
 typedef struct outslot {
     mxrtc_ice_output o;
-    uint8_t buf[MSG_MAX];
+    uint8_t buf[OUT_MAX];
     mxrtc_ice_candidate cand;
     char host[MXRTC_ICE_HOSTNAME_MAX + 1];
 } outslot;
@@ -114,6 +128,9 @@ struct mxrtc_ice_agent {
     size_t ng;
     mxrtc_addr *servers;
     size_t nservers;
+    turn_srv *turns;
+    size_t nturns;
+    mxrtc_time_us now;         /* time of the current input */
 
     bool gathering, gathering_done;
     bool remote_done;
@@ -201,10 +218,28 @@ static outslot *out_push(mxrtc_ice_agent *a) {
     return s;
 }
 
+static turn_srv *turn_for_relayed(mxrtc_ice_agent *a, const mxrtc_addr *relayed) {
+    for (size_t i = 0; i < a->nturns; i++)
+        if (a->turns[i].allocated && addr_eq(&a->turns[i].relayed, relayed)) return &a->turns[i];
+    return NULL;
+}
+
+static void drain_turn(mxrtc_ice_agent *a, turn_srv *t);
+
 static void out_send(mxrtc_ice_agent *a, const lcand *from, const mxrtc_addr *to,
                      const uint8_t *data, size_t len) {
+    if (from->relayed) {
+        turn_srv *t = turn_for_relayed(a, &from->c.addr);
+        if (t) {
+            /* Our own allocation: wrap it (Send indication or ChannelData).
+             * Without an active permission the server would drop it anyway. */
+            if (mxrtc_turn_client_send(t->c, a->now, to, data, len) != MXRTC_OK) a->stats.relay_dropped++;
+            drain_turn(a, t);
+            return;
+        }
+    }
     outslot *s = out_push(a);
-    if (!s || len > MSG_MAX) {
+    if (!s || len > OUT_MAX) {
         a->stats.dropped_outputs++;
         return;
     }
@@ -299,9 +334,10 @@ static bool same_foundation(const mxrtc_ice_agent *a, const pair *x, const pair 
            strcmp(a->rc[x->r].c.foundation, a->rc[y->r].c.foundation) == 0;
 }
 
-static bool pairable_local(const lcand *l) {
+static bool pairable_local(const mxrtc_ice_agent *a, const lcand *l) {
     /* §6.1.2.4: server-reflexive candidates are replaced by their base,
      * which is already a host candidate: only host and relayed pair. */
+    if (a->cfg.relay_only) return l->c.type == MXRTC_ICE_CAND_RELAY;
     return l->c.type == MXRTC_ICE_CAND_HOST || l->c.type == MXRTC_ICE_CAND_RELAY;
 }
 
@@ -317,7 +353,7 @@ static int find_pair(const mxrtc_ice_agent *a, int l, int r) {
 static int add_pair(mxrtc_ice_agent *a, int l, int r) {
     const lcand *lc = &a->lc[l];
     const rcand *rc = &a->rc[r];
-    if (!pairable_local(lc) || !rc->usable || lc->c.addr.family != rc->c.addr.family) return -1;
+    if (!pairable_local(a, lc) || !rc->usable || lc->c.addr.family != rc->c.addr.family) return -1;
     int existing = find_pair(a, l, r);
     if (existing >= 0) return existing;
     /* §6.1.2.4 pruning: same local base and remote address = redundant. */
@@ -344,6 +380,11 @@ static int add_pair(mxrtc_ice_agent *a, int l, int r) {
             p->st = P_FROZEN;
             break;
         }
+    }
+    if (lc->relayed) {
+        /* RFC 8656 §9: the relay forwards only from permitted peers. */
+        turn_srv *t = turn_for_relayed(a, &lc->c.addr);
+        if (t && mxrtc_turn_client_permit(t->c, a->now, &rc->c.addr) == MXRTC_OK) drain_turn(a, t);
     }
     return (int)a->np++;
 }
@@ -418,6 +459,11 @@ static void select_pair(mxrtc_ice_agent *a, int pi, mxrtc_time_us now) {
     }
     a->consent_last = now;
     a->consent_next = now + a->cfg.consent_interval;
+    if (l->relayed) {
+        /* RFC 8656 §12: a channel saves 32 bytes per media packet. */
+        turn_srv *t = turn_for_relayed(a, &l->c.addr);
+        if (t && mxrtc_turn_client_bind_channel(t->c, now, &a->sel.remote, NULL) == MXRTC_OK) drain_turn(a, t);
+    }
     /* §8.1.2: once nominated, Waiting and Frozen pairs are no longer checked. */
     for (size_t i = 0; i < a->np; i++)
         if (a->pairs[i].st == P_WAITING || a->pairs[i].st == P_FROZEN) {
@@ -571,6 +617,8 @@ static void check_gathering_done(mxrtc_ice_agent *a) {
     if (!a->gathering || a->gathering_done) return;
     for (size_t i = 0; i < a->ng; i++)
         if (!a->g[i].done) return;
+    for (size_t i = 0; i < a->nturns; i++)
+        if (!a->turns[i].done) return;
     a->gathering_done = true;
     out_event(a, MXRTC_ICE_EV_GATHERING_DONE);
 }
@@ -612,6 +660,11 @@ static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
         if (act == MXRTC_STUN_CTRANS_TIMEOUT) g->done = true;
         else if (act == MXRTC_STUN_CTRANS_SEND)
             out_send(a, &a->lc[g->l], &a->servers[g->server], g->t.msg, g->t.len);
+    }
+    for (size_t i = 0; i < a->nturns; i++) {
+        turn_srv *t = &a->turns[i];
+        if (t->started && t->deadline <= now && mxrtc_turn_client_handle_timeout(t->c, now) == MXRTC_OK)
+            drain_turn(a, t);
     }
     check_gathering_done(a);
     /* Regular nomination (§8.1.1) by the controlling agent: after the first
@@ -665,6 +718,8 @@ static mxrtc_time_us deadline(const mxrtc_ice_agent *a) {
     for (size_t i = 0; i < a->ng; i++)
         if (!a->g[i].done) MIN_D(mxrtc_stun_ctrans_deadline(&a->g[i].t.ct));
     if (has_check_to_do(a)) MIN_D(a->next_check);
+    for (size_t i = 0; i < a->nturns; i++)
+        if (a->turns[i].started) MIN_D(a->turns[i].deadline);
     if (a->controlling && a->selected < 0 && a->first_valid_at) {
         bool nominating = false;
         for (size_t i = 0; i < a->np; i++) nominating |= a->pairs[i].nominating;
@@ -682,10 +737,11 @@ static mxrtc_time_us deadline(const mxrtc_ice_agent *a) {
 
 /* ---- the drain rule ---------------------------------------------------- */
 
-static int begin_input(mxrtc_ice_agent *a) {
+static int begin_input(mxrtc_ice_agent *a, mxrtc_time_us now) {
     if (!a) return MXRTC_ERR_INVALID_ARGUMENT;
     if (a->must_drain) return MXRTC_ERR_STATE;
     a->must_drain = true;
+    if (now > a->now) a->now = now;
     return MXRTC_OK;
 }
 
@@ -733,7 +789,8 @@ int mxrtc_ice_agent_new(mxrtc_ice_agent **out, const mxrtc_ice_config *cfg, mxrt
     a->g = mxrtc_calloc(a->alloc, ng, sizeof *a->g);
     a->servers = cfg->max_stun_servers ? mxrtc_calloc(a->alloc, cfg->max_stun_servers, sizeof *a->servers)
                                        : NULL;
-    if (!a->lc || !a->rc || !a->pairs || !a->g || (cfg->max_stun_servers && !a->servers)) {
+    a->turns = cfg->max_stun_servers ? mxrtc_calloc(a->alloc, cfg->max_stun_servers, sizeof *a->turns) : NULL;
+    if (!a->lc || !a->rc || !a->pairs || !a->g || (cfg->max_stun_servers && (!a->servers || !a->turns))) {
         mxrtc_ice_agent_free(a);
         return MXRTC_ERR_NO_MEMORY;
     }
@@ -756,6 +813,8 @@ void mxrtc_ice_agent_free(mxrtc_ice_agent *a) {
     mxrtc_free(al, a->pairs);
     mxrtc_free(al, a->g);
     mxrtc_free(al, a->servers);
+    for (size_t i = 0; i < a->nturns; i++) mxrtc_turn_client_free(a->turns[i].c);
+    mxrtc_free(al, a->turns);
     mxrtc_allocator copy = a->alloc_copy;
     mxrtc_wipe(a, sizeof *a); /* passwords and keys */
     mxrtc_free(al ? &copy : NULL, a);
@@ -833,7 +892,7 @@ int mxrtc_ice_agent_add_stun_server(mxrtc_ice_agent *a, const mxrtc_addr *server
 int mxrtc_ice_agent_add_relayed_candidate(mxrtc_ice_agent *a, mxrtc_time_us now,
                                           const mxrtc_addr *relayed, const mxrtc_addr *server) {
     if (!a || !relayed || !server || relayed->family == MXRTC_AF_UNSPEC) return MXRTC_ERR_INVALID_ARGUMENT;
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     /* RFC 8445 §5.1.1.2: a relayed candidate is its own base. */
     uint32_t lp = mxrtc_ice_local_preference((mxrtc_family)relayed->family, 0, 0);
@@ -848,7 +907,7 @@ int mxrtc_ice_agent_add_relayed_candidate(mxrtc_ice_agent *a, mxrtc_time_us now,
 }
 
 int mxrtc_ice_agent_gather(mxrtc_ice_agent *a, mxrtc_time_us now) {
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     a->gathering = true;
     a->gathering_done = false;
@@ -857,9 +916,29 @@ int mxrtc_ice_agent_gather(mxrtc_ice_agent *a, mxrtc_time_us now) {
     for (size_t i = 0; i < nhost; i++) {
         if (a->lc[i].c.type != MXRTC_ICE_CAND_HOST && a->lc[i].c.type != MXRTC_ICE_CAND_RELAY) continue;
         stamp_local(a, &a->lc[i]);
+        /* Relay-only: host and srflx candidates are neither signalled nor
+         * used (their addresses must not leak). */
+        if (a->cfg.relay_only && a->lc[i].c.type == MXRTC_ICE_CAND_HOST) continue;
         emit_local(a, &a->lc[i]);
         if (a->lc[i].c.type == MXRTC_ICE_CAND_HOST) add_gather_txns(a, (int)i, now);
         pair_local(a, (int)i);
+    }
+    /* TURN allocations, from the best host address of each server's family
+     * (host candidates are in the caller's preference order). */
+    for (size_t i = 0; i < a->nturns; i++) {
+        turn_srv *t = &a->turns[i];
+        if (t->started) continue;
+        int base = -1;
+        for (size_t k = 0; k < a->nlc && base < 0; k++)
+            if (a->lc[k].c.type == MXRTC_ICE_CAND_HOST && a->lc[k].base.family == t->server.family) base = (int)k;
+        if (base < 0) {
+            t->done = true;
+            continue;
+        }
+        t->base = a->lc[base].base;
+        t->started = true;
+        if (mxrtc_turn_client_allocate(t->c, now) != MXRTC_OK) t->done = true;
+        drain_turn(a, t);
     }
     run(a, now);
     return MXRTC_OK;
@@ -938,7 +1017,7 @@ static int add_remote(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_ice_can
 int mxrtc_ice_agent_add_remote_candidate(mxrtc_ice_agent *a, mxrtc_time_us now,
                                          const mxrtc_ice_candidate *c) {
     if (!c) return MXRTC_ERR_INVALID_ARGUMENT;
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     rc = add_remote(a, now, c);
     run(a, now);
@@ -967,7 +1046,7 @@ int mxrtc_ice_agent_add_remote_candidate_line(mxrtc_ice_agent *a, mxrtc_time_us 
 }
 
 int mxrtc_ice_agent_remote_gathering_done(mxrtc_ice_agent *a, mxrtc_time_us now) {
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     a->remote_done = true;
     run(a, now);
@@ -977,7 +1056,7 @@ int mxrtc_ice_agent_remote_gathering_done(mxrtc_ice_agent *a, mxrtc_time_us now)
 int mxrtc_ice_agent_resolved(mxrtc_ice_agent *a, mxrtc_time_us now, const char *hostname,
                              const mxrtc_addr *ip) {
     if (!hostname) return MXRTC_ERR_INVALID_ARGUMENT;
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     bool found = false;
     for (size_t i = 0; i < a->nrc; i++) {
@@ -1005,7 +1084,9 @@ int mxrtc_ice_agent_resolved(mxrtc_ice_agent *a, mxrtc_time_us now, const char *
 static int find_local_for(const mxrtc_ice_agent *a, const mxrtc_addr *local) {
     for (size_t i = 0; i < a->nlc; i++) {
         const lcand *l = &a->lc[i];
-        if (l->c.type == MXRTC_ICE_CAND_HOST && !l->relayed && addr_eq(&l->base, local)) return (int)i;
+        if (l->c.type == MXRTC_ICE_CAND_HOST && !l->relayed && !a->cfg.relay_only &&
+            addr_eq(&l->base, local))
+            return (int)i;
         if (l->relayed && addr_eq(&l->c.addr, local)) return (int)i;
     }
     return -1;
@@ -1201,14 +1282,12 @@ static void handle_response(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_a
     a->stats.rejected++;
 }
 
-int mxrtc_ice_agent_handle_datagram(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *local,
-                                    const mxrtc_addr *remote, const uint8_t *data, size_t len) {
-    if (!local || !remote || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
-    if (!mxrtc_stun_is_message(data, len)) return a ? MXRTC_ERR_MALFORMED : MXRTC_ERR_INVALID_ARGUMENT;
-    int rc = begin_input(a);
-    if (rc != MXRTC_OK) return rc;
+/* One STUN datagram for the agent itself (from a socket, or unwrapped by
+ * our TURN client). */
+static void process_stun(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *local,
+                         const mxrtc_addr *remote, const uint8_t *data, size_t len) {
     mxrtc_stun_msg m;
-    rc = mxrtc_stun_decode(&m, data, len);
+    int rc = mxrtc_stun_decode(&m, data, len);
     if (rc != MXRTC_OK || m.method != MXRTC_STUN_BINDING) {
         /* Unknown comprehension-required attributes included: §7.3 checks
          * carry none, so such a message is not a peer's check. */
@@ -1220,19 +1299,155 @@ int mxrtc_ice_agent_handle_datagram(mxrtc_ice_agent *a, mxrtc_time_us now, const
     } else {
         /* Binding indications are keepalives (§11): nothing to do. */
     }
+}
+
+/* Everything our TURN client has to say, right after each of its inputs
+ * (its own drain rule). */
+static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
+    for (int guard = 0; guard < 256; guard++) {
+        mxrtc_turn_output o;
+        if (mxrtc_turn_client_poll(t->c, a->now, &o) != MXRTC_OK) return;
+        switch (o.kind) {
+        case MXRTC_TURN_OUT_DEADLINE:
+            t->deadline = o.deadline;
+            return;
+        case MXRTC_TURN_OUT_TRANSMIT: {
+            outslot *s = out_push(a);
+            if (!s || o.len > OUT_MAX) {
+                a->stats.dropped_outputs++;
+                break;
+            }
+            s->o.kind = MXRTC_ICE_OUT_SEND;
+            s->o.from = t->base;
+            s->o.to = t->server;
+            memcpy(s->buf, o.data, o.len);
+            s->o.len = o.len;
+            break;
+        }
+        case MXRTC_TURN_OUT_EVENT:
+            switch (o.event) {
+            case MXRTC_TURN_EV_ALLOCATED: {
+                t->allocated = true;
+                t->done = true;
+                t->relayed = o.relayed;
+                /* RFC 8445 §5.1.1.2: the relayed candidate is its own base. */
+                uint32_t lp = mxrtc_ice_local_preference((mxrtc_family)o.relayed.family, 0, 0);
+                size_t before = a->nlc;
+                int l = add_local(a, MXRTC_ICE_CAND_RELAY, &o.relayed, &o.relayed, &t->server, lp, true);
+                if (l >= 0 && (size_t)l == before) {
+                    stamp_local(a, &a->lc[l]);
+                    /* Signal the mapped address as raddr, as browsers do. */
+                    a->lc[l].c.has_related = !a->cfg.relay_only;
+                    a->lc[l].c.related = o.mapped;
+                    emit_local(a, &a->lc[l]);
+                    pair_local(a, l);
+                }
+                break;
+            }
+            case MXRTC_TURN_EV_ALLOCATE_FAILED:
+                t->done = true;
+                break;
+            case MXRTC_TURN_EV_ALLOCATION_LOST:
+                t->allocated = false;
+                break;
+            case MXRTC_TURN_EV_DATA:
+                if (mxrtc_stun_is_message(o.data, o.len)) {
+                    process_stun(a, a->now, &t->relayed, &o.peer, o.data, o.len);
+                } else {
+                    outslot *s = out_push(a);
+                    if (!s || o.len > OUT_MAX) {
+                        a->stats.dropped_outputs++;
+                        break;
+                    }
+                    s->o.kind = MXRTC_ICE_OUT_RECEIVED;
+                    s->o.from = o.peer;
+                    s->o.to = t->relayed;
+                    memcpy(s->buf, o.data, o.len);
+                    s->o.len = o.len;
+                }
+                break;
+            default:
+                break;
+            }
+            break;
+        }
+    }
+}
+
+int mxrtc_ice_agent_handle_datagram(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *local,
+                                    const mxrtc_addr *remote, const uint8_t *data, size_t len) {
+    if (!a || !local || !remote || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
+    /* From one of our TURN servers, on the socket we talk to it from:
+     * the TURN client's (STUN responses, Data indications, ChannelData). */
+    for (size_t i = 0; i < a->nturns; i++) {
+        turn_srv *t = &a->turns[i];
+        if (!t->started || !addr_eq(remote, &t->server) || !addr_eq(local, &t->base)) continue;
+        int rc = begin_input(a, now);
+        if (rc != MXRTC_OK) return rc;
+        if (mxrtc_turn_client_handle_input(t->c, now, data, len) == MXRTC_OK) drain_turn(a, t);
+        run(a, now);
+        return MXRTC_OK;
+    }
+    if (!mxrtc_stun_is_message(data, len)) return MXRTC_ERR_MALFORMED;
+    int rc = begin_input(a, now);
+    if (rc != MXRTC_OK) return rc;
+    process_stun(a, now, local, remote, data, len);
     run(a, now);
     return MXRTC_OK;
 }
 
+int mxrtc_ice_agent_add_turn_server(mxrtc_ice_agent *a, const mxrtc_addr *server, const char *username,
+                                    const char *password) {
+    if (!a || !server || !username || !password ||
+        (server->family != MXRTC_AF_INET4 && server->family != MXRTC_AF_INET6) || server->port == 0)
+        return MXRTC_ERR_INVALID_ARGUMENT;
+    if (a->nturns >= a->cfg.max_stun_servers) {
+        a->stats.limit_hits++;
+        return MXRTC_ERR_LIMIT;
+    }
+    mxrtc_turn_config tc;
+    mxrtc_turn_config_init(&tc);
+    tc.allocator = a->alloc;
+    tc.random = a->cfg.random;
+    tc.logger = &a->cfg.logger;
+    tc.transport = MXRTC_TURN_UDP;
+    tc.username = username;
+    tc.password = password;
+    turn_srv *t = &a->turns[a->nturns];
+    memset(t, 0, sizeof *t);
+    int rc = mxrtc_turn_client_new(&t->c, &tc, a->now);
+    if (rc != MXRTC_OK) return rc;
+    t->server = *server;
+    t->deadline = MXRTC_TIME_NEVER;
+    a->nturns++;
+    return MXRTC_OK;
+}
+
+int mxrtc_ice_agent_send(mxrtc_ice_agent *a, mxrtc_time_us now, const uint8_t *data, size_t len) {
+    if (!a || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
+    if (len > MXRTC_ICE_SEND_MAX) return MXRTC_ERR_LIMIT;
+    if (!a->sel.active) return MXRTC_ERR_NOT_FOUND;
+    int rc = begin_input(a, now);
+    if (rc != MXRTC_OK) return rc;
+    lcand from;
+    memset(&from, 0, sizeof from);
+    from.relayed = a->sel.relayed;
+    from.c.addr = a->sel.local;
+    from.base = a->sel.local;
+    uint64_t dropped = a->stats.relay_dropped + a->stats.dropped_outputs;
+    out_send(a, &from, &a->sel.remote, data, len);
+    return a->stats.relay_dropped + a->stats.dropped_outputs > dropped ? MXRTC_ERR_LIMIT : MXRTC_OK;
+}
+
 int mxrtc_ice_agent_handle_timeout(mxrtc_ice_agent *a, mxrtc_time_us now) {
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     run(a, now);
     return MXRTC_OK;
 }
 
 int mxrtc_ice_agent_restart(mxrtc_ice_agent *a, mxrtc_time_us now) {
-    int rc = begin_input(a);
+    int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     creds fresh;
     memset(&fresh, 0, sizeof fresh);
@@ -1285,7 +1500,8 @@ int mxrtc_ice_agent_poll(mxrtc_ice_agent *a, mxrtc_ice_output *out) {
         a->qhead = (a->qhead + 1) % OUTQ;
         a->qlen--;
         *out = a->cur_out.o;
-        if (out->kind == MXRTC_ICE_OUT_SEND || out->kind == MXRTC_ICE_OUT_SEND_RELAY)
+        if (out->kind == MXRTC_ICE_OUT_SEND || out->kind == MXRTC_ICE_OUT_SEND_RELAY ||
+            out->kind == MXRTC_ICE_OUT_RECEIVED)
             out->data = a->cur_out.buf;
         if (out->event == MXRTC_ICE_EV_LOCAL_CANDIDATE && out->kind == MXRTC_ICE_OUT_EVENT)
             out->candidate = &a->cur_out.cand;

@@ -60,6 +60,8 @@ typedef struct mxrtc_ice_config {
     mxrtc_time_us consent_interval;   /* RFC 7675 §5.1: 5 s (randomised 0.8..1.2) */
     mxrtc_time_us consent_timeout;    /* RFC 7675 §5.1: 30 s */
     mxrtc_time_us disconnected_after; /* no consent response for this: DISCONNECTED, default 10 s */
+    bool relay_only;                  /* use and signal relayed candidates only
+                                         (WebRTC iceTransportPolicy "relay") */
 } mxrtc_ice_config;
 
 /* Fills cfg with the defaults (OS randomness, not controlling). */
@@ -68,8 +70,12 @@ void mxrtc_ice_config_init(mxrtc_ice_config *cfg);
 typedef enum mxrtc_ice_output_kind {
     MXRTC_ICE_OUT_DEADLINE = 0,       /* nothing more now; call handle_timeout at `deadline` */
     MXRTC_ICE_OUT_SEND = 1,           /* send data from local base `from` to `to` */
-    MXRTC_ICE_OUT_SEND_RELAY = 2,     /* send data to `to` through the relay whose address is `from` */
-    MXRTC_ICE_OUT_EVENT = 3
+    MXRTC_ICE_OUT_SEND_RELAY = 2,     /* send data to `to` through the caller's relay whose
+                                         address is `from` (add_relayed_candidate) */
+    MXRTC_ICE_OUT_EVENT = 3,
+    MXRTC_ICE_OUT_RECEIVED = 4        /* non-STUN data from `from` (a peer) arrived through
+                                         the agent's TURN allocation `to`: hand it to
+                                         DTLS/SRTP as if received from `from` */
 } mxrtc_ice_output_kind;
 
 typedef enum mxrtc_ice_event {
@@ -104,6 +110,7 @@ typedef struct mxrtc_ice_stats {
     uint64_t ignored_candidates;      /* component != 1, TCP, duplicates, stale ufrag, bad port */
     uint64_t limit_hits;              /* candidates or pairs refused by a bound */
     uint64_t dropped_outputs;         /* datagrams dropped because the output queue was full */
+    uint64_t relay_dropped;           /* sends through our TURN allocation refused (no permission yet) */
 } mxrtc_ice_stats;
 
 /* Creates an agent with fresh local credentials and tie-breaker.
@@ -129,7 +136,26 @@ int mxrtc_ice_agent_add_interface(mxrtc_ice_agent *a, const mxrtc_addr *addr, un
 /* Adds a STUN server for server-reflexive candidates (RFC 8445 §5.1.1.2).
  * MXRTC_ERR_LIMIT beyond max_stun_servers. */
 int mxrtc_ice_agent_add_stun_server(mxrtc_ice_agent *a, const mxrtc_addr *server);
-/* Adds a relayed candidate that the TURN client allocated: relayed is its
+/* Adds a TURN server (RFC 8656, UDP transport) with long-term credentials
+ * (copied into the TURN client, wiped with it). At gathering the agent
+ * allocates a relayed candidate on it from its best host address of the
+ * server's family (the caller's socket there carries the TURN traffic:
+ * SEND outputs to the server, and datagrams from the server are fed to
+ * mxrtc_ice_agent_handle_datagram like any other, ChannelData included).
+ * The agent installs permissions for remote candidates and a channel for
+ * the selected pair itself. MXRTC_ERR_LIMIT beyond max_stun_servers TURN
+ * servers, MXRTC_ERR_INVALID_ARGUMENT, MXRTC_ERR_NO_MEMORY. */
+int mxrtc_ice_agent_add_turn_server(mxrtc_ice_agent *a, const mxrtc_addr *server, const char *username,
+                                    const char *password);
+/* Sends application data (DTLS, SRTP) on the selected pair: a SEND output
+ * (or SEND_RELAY for an external relay) or, for a pair on the agent's own
+ * TURN allocation, the wrapped datagram to the TURN server. An input: drain
+ * afterwards. MXRTC_ERR_NOT_FOUND without a selected pair, MXRTC_ERR_LIMIT
+ * for data over MXRTC_ICE_SEND_MAX bytes or a full TURN queue. */
+#define MXRTC_ICE_SEND_MAX 2048
+int mxrtc_ice_agent_send(mxrtc_ice_agent *a, mxrtc_time_us now, const uint8_t *data, size_t len);
+
+/* Adds a relayed candidate allocated by a TURN client the caller runs: relayed is its
  * address on the relay (also its base, RFC 8445 §5.1.1.2), server the TURN
  * server's address (for the foundation). Emits it as a local candidate. */
 int mxrtc_ice_agent_add_relayed_candidate(mxrtc_ice_agent *a, mxrtc_time_us now,

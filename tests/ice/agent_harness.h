@@ -31,6 +31,8 @@ typedef struct h_peer {
     bool mdns;                         /* send host candidates as <name>.local */
     /* what happened */
     int selected_events, consent_lost, gathering_done, resolves, local_candidates;
+    int received;                      /* application data (non-STUN) delivered */
+    size_t received_len;
     int state_counts[8];
     mxrtc_ice_state state;
     mxrtc_addr sel_local, sel_remote;
