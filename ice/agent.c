@@ -1304,12 +1304,20 @@ static void process_stun(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr
 /* Everything our TURN client has to say, right after each of its inputs
  * (its own drain rule). */
 static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
+    /* A check or response that came through the relay is handled after the
+     * TURN client is drained: answering it is a new input to that client
+     * (its drain rule). One datagram in gives at most one DATA event; the
+     * stash holds two for safety, more are dropped and counted. */
+    struct { mxrtc_addr peer; size_t len; uint8_t buf[MSG_MAX]; } stash[2];
+    size_t nstash = 0;
     for (int guard = 0; guard < 256; guard++) {
         mxrtc_turn_output o;
         if (mxrtc_turn_client_poll(t->c, a->now, &o) != MXRTC_OK) return;
         switch (o.kind) {
         case MXRTC_TURN_OUT_DEADLINE:
             t->deadline = o.deadline;
+            for (size_t i = 0; i < nstash; i++)
+                process_stun(a, a->now, &t->relayed, &stash[i].peer, stash[i].buf, stash[i].len);
             return;
         case MXRTC_TURN_OUT_TRANSMIT: {
             outslot *s = out_push(a);
@@ -1352,7 +1360,14 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
                 break;
             case MXRTC_TURN_EV_DATA:
                 if (mxrtc_stun_is_message(o.data, o.len)) {
-                    process_stun(a, a->now, &t->relayed, &o.peer, o.data, o.len);
+                    if (nstash == 2 || o.len > MSG_MAX) {
+                        a->stats.rejected++;
+                        break;
+                    }
+                    stash[nstash].peer = o.peer;
+                    stash[nstash].len = o.len;
+                    memcpy(stash[nstash].buf, o.data, o.len);
+                    nstash++;
                 } else {
                     outslot *s = out_push(a);
                     if (!s || o.len > OUT_MAX) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "base/random.h"
@@ -77,6 +78,7 @@ static void on_event(h_world *w, int i, const mxrtc_ice_output *o) {
         }
         char line[MXRTC_ICE_CANDIDATE_LINE_MAX];
         assert_true(mxrtc_ice_candidate_format(&c, line, sizeof line) > 0);
+        if (getenv("HDEBUG")) fprintf(stderr, "t=%llu peer%d cand %s\n", (unsigned long long)w->now, i, line);
         queue_sig(w, 1 - i, 0, line, NULL);
         break;
     }
@@ -120,6 +122,7 @@ void h_drain(h_world *w, int i) {
             p->deadline = o.deadline;
             return;
         case MXRTC_ICE_OUT_SEND:
+            if (getenv("HDEBUG")) { char b1[80], b2[80]; mxrtc_addr_format(&o.from, b1, 80); mxrtc_addr_format(&o.to, b2, 80); fprintf(stderr, "t=%llu peer%d send %s -> %s len %zu\n", (unsigned long long)w->now, i, b1, b2, o.len); }
             simnet_send(w->net, p->host, &o.from, &o.to, o.data, o.len, w->now);
             break;
         case MXRTC_ICE_OUT_SEND_RELAY:

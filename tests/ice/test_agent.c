@@ -105,8 +105,32 @@ static void ipv6_dual_stack_prefers_v6(void **state) {
 
 /* Peer 0 behind nat0 (or public), peer 1 behind nat1 (or public); a STUN
  * server on the WAN. Returns the world after running up to 60 s. */
-static void nat_world(h_world *w, uint64_t seed, int t0, int t1, bool relay1) {
+#define TURN0 1       /* peer 0 allocates on the simnet TURN server */
+#define TURN1 2       /* peer 1 too */
+#define TURN_BADPW 4  /* ... with the wrong password */
+#define RELAY_ONLY0 8 /* peer 0: relay-only policy */
+
+static void nat_world_t(h_world *w, uint64_t seed, int t0, int t1, bool relay1, int turn) {
     h_init(w, seed, false);
+    if (turn) {
+        mxrtc_addr ts = A("203.0.113.50", 3478), relay = A("203.0.113.51", 0);
+        simnet_add_turn_server(w->net, SIMNET_WAN, &ts, &relay, "alice", "s3cret", "example.org");
+        if (turn & RELAY_ONLY0) {
+            /* Recreate peer 0's agent with the relay-only policy. */
+            mxrtc_ice_agent_free(w->p[0].agent);
+            mxrtc_ice_config cfg;
+            mxrtc_ice_config_init(&cfg);
+            cfg.random = mxrtc_seeded_random_source(&w->rng[0]);
+            cfg.controlling = true;
+            cfg.relay_only = true;
+            assert_int_equal(mxrtc_ice_agent_new(&w->p[0].agent, &cfg, 0), MXRTC_OK);
+        }
+        for (int i = 0; i < 2; i++)
+            if (turn & (i ? TURN1 : TURN0))
+                assert_int_equal(mxrtc_ice_agent_add_turn_server(w->p[i].agent, &ts, "alice",
+                                                                 (turn & TURN_BADPW) ? "wrong" : "s3cret"),
+                                 MXRTC_OK);
+    }
     mxrtc_addr stun = A("203.0.113.100", 3478);
     simnet_add_stun_server(w->net, SIMNET_WAN, &stun);
     const char *pub[2] = {"203.0.113.1", "203.0.113.2"};
@@ -139,6 +163,10 @@ static void nat_world(h_world *w, uint64_t seed, int t0, int t1, bool relay1) {
     }
     h_start(w);
     h_run(w, 60 * SEC, h_both_selected);
+}
+
+static void nat_world(h_world *w, uint64_t seed, int t0, int t1, bool relay1) {
+    nat_world_t(w, seed, t0, t1, relay1, 0);
 }
 
 static const char *const nat_names[] = {"full cone", "restricted", "port restricted", "symmetric"};
@@ -209,6 +237,74 @@ static void symmetric_both_sides_via_relay(void **state) {
     /* The only working path uses peer 1's relayed candidate. */
     assert_true(mxrtc_addr_equal(&w.p[1].sel_local, &w.p[1].relayed));
     assert_true(mxrtc_addr_equal(&w.p[0].sel_remote, &w.p[1].relayed));
+    h_free(&w);
+}
+
+/* Sends application data both ways on the selected pair; returns what
+ * arrived on each side. */
+static void exchange_data(h_world *w) {
+    uint8_t rtp[200] = {0x80, 0x6f};
+    int before[2] = {w->p[0].received, w->p[1].received};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mxrtc_ice_agent_send(w->p[i].agent, w->now, rtp, sizeof rtp), MXRTC_OK);
+        h_drain(w, i);
+    }
+    h_run(w, w->now + SEC, NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w->p[i].received, before[i] + 1);
+        assert_int_equal(w->p[i].received_len, sizeof rtp);
+    }
+}
+
+static void symmetric_both_sides_via_turn(void **state) {
+    (void)state;
+    h_world w;
+    nat_world_t(&w, 41, SIMNET_NAT_SYMMETRIC, SIMNET_NAT_SYMMETRIC, false, TURN0 | TURN1);
+    h_run(&w, 60 * SEC, h_both_selected);
+    expect_connected(&w);
+    /* The path runs through the TURN server's relayed addresses. */
+    mxrtc_addr relay_ip = A("203.0.113.51", 0);
+    bool relayed0 = w.p[0].sel_local.family == MXRTC_AF_INET4 && memcmp(w.p[0].sel_local.ip, relay_ip.ip, 4) == 0;
+    bool relayed1 = w.p[1].sel_local.family == MXRTC_AF_INET4 && memcmp(w.p[1].sel_local.ip, relay_ip.ip, 4) == 0;
+    assert_true(relayed0 || relayed1);
+    assert_true(simnet_turn_relayed(w.net) > 0);
+    /* Media flows both ways (ChannelData on the selected pair). */
+    exchange_data(&w);
+    /* And stays up: consent over the relay, allocation refreshes. */
+    h_run(&w, w.now + 120 * SEC, NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w.p[i].consent_lost, 0);
+        assert_int_equal(mxrtc_ice_agent_state(w.p[i].agent), MXRTC_ICE_STATE_COMPLETED);
+    }
+    exchange_data(&w);
+    h_free(&w);
+}
+
+static void relay_only_policy(void **state) {
+    (void)state;
+    h_world w;
+    nat_world_t(&w, 42, -1, -1, false, TURN0 | RELAY_ONLY0);
+    h_run(&w, 60 * SEC, h_both_selected);
+    expect_connected(&w);
+    /* Peer 0 signalled only its relayed candidate and uses it. */
+    assert_int_equal(w.p[0].local_candidates, 1);
+    mxrtc_addr relay_ip = A("203.0.113.51", 0);
+    assert_memory_equal(w.p[0].sel_local.ip, relay_ip.ip, 4);
+    assert_memory_equal(w.p[1].sel_remote.ip, relay_ip.ip, 4);
+    exchange_data(&w);
+    h_free(&w);
+}
+
+static void turn_wrong_password_fails_cleanly(void **state) {
+    (void)state;
+    h_world w;
+    nat_world_t(&w, 43, SIMNET_NAT_SYMMETRIC, SIMNET_NAT_SYMMETRIC, false, TURN0 | TURN1 | TURN_BADPW);
+    h_run(&w, 120 * SEC, both_done);
+    assert_true(simnet_turn_auth_failures(w.net) > 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w.p[i].gathering_done, 1);
+        assert_int_equal(mxrtc_ice_agent_state(w.p[i].agent), MXRTC_ICE_STATE_FAILED);
+    }
     h_free(&w);
 }
 
@@ -575,6 +671,9 @@ int main(void) {
         cmocka_unit_test(nat_one_side),
         cmocka_unit_test(nat_both_sides),
         cmocka_unit_test(symmetric_both_sides_via_relay),
+        cmocka_unit_test(symmetric_both_sides_via_turn),
+        cmocka_unit_test(relay_only_policy),
+        cmocka_unit_test(turn_wrong_password_fails_cleanly),
         cmocka_unit_test(loss_on_checks),
         cmocka_unit_test(role_conflict_resolves),
         cmocka_unit_test(consent_loss_fails_after_30s),

@@ -47,6 +47,7 @@ typedef struct host {
     size_t nifs;
     bool stun;
     uint16_t stun_port;
+    struct simnet_turn *turn;
 } host;
 
 typedef struct flight {
@@ -70,7 +71,11 @@ struct simnet {
     uint64_t seq;
     uint8_t *popped;            /* data of the last popped packet */
     simnet_stats stats;
+    uint64_t turn_relayed, turn_auth_failures;
 };
+
+#include "support/simnet_internal.h"
+
 
 static void *xrealloc(void *p, size_t n) {
     void *q = realloc(p, n ? n : 1);
@@ -104,7 +109,10 @@ void simnet_free(simnet *net) {
         free(net->nats[i].maps);
     }
     free(net->nats);
-    for (int i = 0; i < net->nhosts; i++) free(net->hosts[i].ifs);
+    for (int i = 0; i < net->nhosts; i++) {
+        free(net->hosts[i].ifs);
+        simnet_turn_free(net->hosts[i].turn);
+    }
     free(net->hosts);
     for (size_t i = 0; i < net->nfl; i++) free(net->fl[i].data);
     free(net->fl);
@@ -435,6 +443,10 @@ bool simnet_pop(simnet *net, mxrtc_time_us now, simnet_packet *out) {
         free(net->popped);
         net->popped = f.data;
         host *h = &net->hosts[f.host];
+        if (h->turn) {
+            simnet_turn_input(net, f.host, h->turn, f.from, f.to, f.data, f.len, f.at);
+            continue;
+        }
         if (h->stun && f.to.port == h->stun_port) {
             stun_answer(net, f.host, &f);
             continue;
@@ -462,4 +474,22 @@ size_t simnet_deliver(simnet *net, mxrtc_time_us now, simnet_deliver_fn cb, void
 
 const simnet_stats *simnet_get_stats(const simnet *net) {
     return &net->stats;
+}
+
+/* Glue for simnet_turn.c. */
+void simnet_host_set_turn(simnet *net, int host_id, struct simnet_turn *t) {
+    net->hosts[host_id].turn = t;
+}
+
+void simnet_count_turn(simnet *net, bool relayed, bool auth_failure) {
+    if (relayed) net->turn_relayed++;
+    if (auth_failure) net->turn_auth_failures++;
+}
+
+uint64_t simnet_turn_relayed(const simnet *net) {
+    return net->turn_relayed;
+}
+
+uint64_t simnet_turn_auth_failures(const simnet *net) {
+    return net->turn_auth_failures;
 }

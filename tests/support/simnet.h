@@ -111,6 +111,21 @@ void simnet_set_host_link(simnet *net, int host, const simnet_link *link);
  * realm whose STUN Binding requests are answered. Returns the host id. */
 int simnet_add_stun_server(simnet *net, int realm, const mxrtc_addr *addr);
 
+/* Adds a host named "turn" running a TURN server (RFC 8656) over UDP at
+ * addr (IP and port) in realm, relaying from relay_ip (port ignored; may be
+ * addr's IP: relayed ports are allocated from 50000 up). One long-term user
+ * (RFC 8489 §9.2, MD5 key) in realm_name. It answers Allocate (401 with
+ * REALM/NONCE first), Refresh, CreatePermission and ChannelBind, relays Send
+ * indications and ChannelData to permitted peers, and delivers what
+ * permitted peers send to the relayed address as Data indications or
+ * ChannelData. Built on stun/ (unlike the STUN server). Returns the host id. */
+int simnet_add_turn_server(simnet *net, int realm, const mxrtc_addr *addr, const mxrtc_addr *relay_ip,
+                           const char *user, const char *password, const char *realm_name);
+/* TURN datagrams relayed (both directions) and requests refused for bad
+ * credentials, for tests that must prove the relay carried the traffic. */
+uint64_t simnet_turn_relayed(const simnet *net);
+uint64_t simnet_turn_auth_failures(const simnet *net);
+
 /* Host `host` sends a datagram from `from` (one of its interface IPs, with
  * the sender's port) to `to` at time now. Routing, NAT mapping and filtering are
  * decided now; the datagram (if not dropped) is queued for its delivery time.
