@@ -1310,12 +1310,14 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
      * stash holds two for safety, more are dropped and counted. */
     struct { mxrtc_addr peer; size_t len; uint8_t buf[MSG_MAX]; } stash[2];
     size_t nstash = 0;
+    int new_relay = -1; /* paired after the drain too: pairing asks the client for permissions */
     for (int guard = 0; guard < 256; guard++) {
         mxrtc_turn_output o;
         if (mxrtc_turn_client_poll(t->c, a->now, &o) != MXRTC_OK) return;
         switch (o.kind) {
         case MXRTC_TURN_OUT_DEADLINE:
             t->deadline = o.deadline;
+            if (new_relay >= 0) pair_local(a, new_relay);
             for (size_t i = 0; i < nstash; i++)
                 process_stun(a, a->now, &t->relayed, &stash[i].peer, stash[i].buf, stash[i].len);
             return;
@@ -1333,6 +1335,8 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
             break;
         }
         case MXRTC_TURN_OUT_EVENT:
+            MXRTC_LOGD(&a->cfg.logger, MOD, "turn event %d (error %d, stun code %d)", (int)o.event, o.error,
+                       o.stun_code);
             switch (o.event) {
             case MXRTC_TURN_EV_ALLOCATED: {
                 t->allocated = true;
@@ -1348,7 +1352,7 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
                     a->lc[l].c.has_related = !a->cfg.relay_only;
                     a->lc[l].c.related = o.mapped;
                     emit_local(a, &a->lc[l]);
-                    pair_local(a, l);
+                    new_relay = l;
                 }
                 break;
             }

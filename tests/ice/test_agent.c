@@ -109,12 +109,17 @@ static void ipv6_dual_stack_prefers_v6(void **state) {
 #define TURN1 2       /* peer 1 too */
 #define TURN_BADPW 4  /* ... with the wrong password */
 #define RELAY_ONLY0 8 /* peer 0: relay-only policy */
+#define TURN_SLOW 16  /* 300 ms to the TURN server: remote candidates arrive before the allocation */
 
 static void nat_world_t(h_world *w, uint64_t seed, int t0, int t1, bool relay1, int turn) {
     h_init(w, seed, false);
     if (turn) {
         mxrtc_addr ts = A("203.0.113.50", 3478), relay = A("203.0.113.51", 0);
-        simnet_add_turn_server(w->net, SIMNET_WAN, &ts, &relay, "alice", "s3cret", "example.org");
+        int th = simnet_add_turn_server(w->net, SIMNET_WAN, &ts, &relay, "alice", "s3cret", "example.org");
+        if (turn & TURN_SLOW) {
+            simnet_link slow = {.delay = 300000};
+            simnet_set_host_link(w->net, th, &slow);
+        }
         if (turn & RELAY_ONLY0) {
             /* Recreate peer 0's agent with the relay-only policy. */
             mxrtc_ice_agent_free(w->p[0].agent);
@@ -283,7 +288,7 @@ static void symmetric_both_sides_via_turn(void **state) {
 static void relay_only_policy(void **state) {
     (void)state;
     h_world w;
-    nat_world_t(&w, 42, -1, -1, false, TURN0 | RELAY_ONLY0);
+    nat_world_t(&w, 42, -1, -1, false, TURN0 | RELAY_ONLY0 | TURN_SLOW);
     h_run(&w, 60 * SEC, h_both_selected);
     expect_connected(&w);
     /* Peer 0 signalled only its relayed candidate and uses it. */
