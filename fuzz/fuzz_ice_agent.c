@@ -37,10 +37,13 @@ static void drain(fz *f) {
         mxrtc_ice_output o;
         if (mxrtc_ice_agent_poll(f->a, &o) != MXRTC_OK) abort();
         if (o.kind == MXRTC_ICE_OUT_DEADLINE) return;
-        if ((o.kind == MXRTC_ICE_OUT_SEND || o.kind == MXRTC_ICE_OUT_SEND_RELAY) && o.len >= 20) {
+        if ((o.kind == MXRTC_ICE_OUT_SEND || o.kind == MXRTC_ICE_OUT_SEND_RELAY) && o.len >= 20 &&
+            mxrtc_stun_is_message(o.data, o.len)) {
             if (!o.data) abort();
             mxrtc_stun_msg m;
-            if (mxrtc_stun_decode(&m, o.data, o.len) != MXRTC_OK) abort(); /* we emit valid STUN */
+            int drc = mxrtc_stun_decode(&m, o.data, o.len);
+            if (drc != MXRTC_OK && drc != MXRTC_ERR_UNKNOWN_ATTRIBUTE) abort(); /* we emit valid STUN */
+            if (drc != MXRTC_OK) continue;
             if (m.cls == MXRTC_STUN_REQUEST) {
                 memcpy(f->last_tid, m.tid, 12);
                 f->last_to = o.to;
@@ -117,6 +120,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mxrtc_ice_agent_add_interface(f.a, &l4, 0);
     mxrtc_ice_agent_add_interface(f.a, &l6, 0);
     mxrtc_ice_agent_add_stun_server(f.a, &stun);
+    mxrtc_addr turn;
+    mxrtc_addr_parse(&turn, "203.0.113.50", 3478);
+    if (data[0] & 4) mxrtc_ice_agent_add_turn_server(f.a, &turn, "alice", "s3cret");
     if (data[0] & 2) mxrtc_ice_agent_set_remote_credentials(f.a, REMOTE_UFRAG, REMOTE_PWD);
     if (mxrtc_ice_agent_gather(f.a, 0) == MXRTC_OK) drain(&f);
 
@@ -131,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         mxrtc_addr local = (sel & 0x80) ? l6 : l4, remote = pick_addr(sel);
         uint8_t buf[512];
         int rc = MXRTC_OK;
-        switch (op % 9) {
+        switch (op % 11) {
         case 0: /* raw datagram */
             rc = mxrtc_ice_agent_handle_datagram(f.a, f.now, &local, &remote, arg, len);
             break;
@@ -176,6 +182,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         case 8: /* a local relayed candidate */
             rc = mxrtc_ice_agent_add_relayed_candidate(f.a, f.now, &remote, &stun);
+            break;
+        case 9: /* anything from the TURN server (STUN, ChannelData, garbage) */
+            rc = mxrtc_ice_agent_handle_datagram(f.a, f.now, &l4, &turn, arg, len);
+            if (rc == MXRTC_ERR_MALFORMED) rc = MXRTC_OK;
+            break;
+        case 10: /* application data on the selected pair */
+            rc = mxrtc_ice_agent_send(f.a, f.now, arg, len);
+            if (rc == MXRTC_ERR_NOT_FOUND || rc == MXRTC_ERR_LIMIT) rc = MXRTC_OK;
             break;
         }
         if (rc == MXRTC_ERR_STATE) abort(); /* we always drained */
