@@ -484,9 +484,6 @@ static void select_pair(mxrtc_ice_agent *a, int pi, mxrtc_time_us now) {
 }
 
 static void update_state(mxrtc_ice_agent *a) {
-    if (a->state == MXRTC_ICE_STATE_FAILED && !a->sel.active) {
-        /* Only a restart (or a late success) leaves FAILED. */
-    }
     size_t pending = 0, failed = 0;
     for (size_t i = 0; i < a->np; i++) {
         if (a->pairs[i].st == P_FAILED) failed++;

@@ -285,6 +285,21 @@ static void symmetric_both_sides_via_turn(void **state) {
     h_free(&w);
 }
 
+static void every_nat_pair_with_turn(void **state) {
+    (void)state;
+    /* With TURN on both sides every combination connects, including those
+     * that fail without it (symmetric against symmetric or port-restricted). */
+    for (int t0 = 0; t0 < 4; t0++)
+        for (int t1 = 0; t1 < 4; t1++) {
+            h_world w;
+            nat_world_t(&w, 200 + (uint64_t)(t0 * 4 + t1), t0, t1, false, TURN0 | TURN1);
+            if (!h_both_selected(&w)) fail_msg("%s / %s with TURN did not connect", nat_names[t0], nat_names[t1]);
+            expect_connected(&w);
+            exchange_data(&w);
+            h_free(&w);
+        }
+}
+
 static void relay_only_policy(void **state) {
     (void)state;
     h_world w;
@@ -677,6 +692,7 @@ int main(void) {
         cmocka_unit_test(nat_both_sides),
         cmocka_unit_test(symmetric_both_sides_via_relay),
         cmocka_unit_test(symmetric_both_sides_via_turn),
+        cmocka_unit_test(every_nat_pair_with_turn),
         cmocka_unit_test(relay_only_policy),
         cmocka_unit_test(turn_wrong_password_fails_cleanly),
         cmocka_unit_test(loss_on_checks),
