@@ -85,8 +85,15 @@ typedef struct gtxn {
 } gtxn;
 
 /* A TURN server the agent allocates on (RFC 8656 over UDP). */
+/* Stream bytes for a TCP/TLS TURN server between two polls; the drain rule
+ * empties it after every input, so this bounds one input's output. */
+#define STREAM_BUF (64 * 1024)
+
 typedef struct turn_srv {
     mxrtc_turn_client *c;
+    mxrtc_turn_transport transport;
+    uint8_t *sbuf;             /* TCP/TLS: bytes waiting for a STREAM_SEND output */
+    size_t sfill;
     mxrtc_addr server;
     mxrtc_addr base;           /* our host address whose socket talks to the server */
     mxrtc_addr relayed;
@@ -155,6 +162,7 @@ struct mxrtc_ice_agent {
     outslot q[OUTQ];
     unsigned qhead, qlen;
     outslot cur_out;
+    int stream_out;            /* turn index whose sbuf the last poll returned, -1 */
     bool must_drain;
     mxrtc_ice_stats stats;
 };
@@ -778,6 +786,7 @@ int mxrtc_ice_agent_new(mxrtc_ice_agent **out, const mxrtc_ice_config *cfg, mxrt
     a->cfg.alloc = a->alloc;
     if (!a->cfg.random.fn) a->cfg.random = mxrtc_random_os();
     a->selected = -1;
+    a->stream_out = -1;
     a->controlling = cfg->controlling;
     a->lc = mxrtc_calloc(a->alloc, cfg->max_local_candidates, sizeof *a->lc);
     a->rc = mxrtc_calloc(a->alloc, cfg->max_remote_candidates, sizeof *a->rc);
@@ -810,7 +819,10 @@ void mxrtc_ice_agent_free(mxrtc_ice_agent *a) {
     mxrtc_free(al, a->pairs);
     mxrtc_free(al, a->g);
     mxrtc_free(al, a->servers);
-    for (size_t i = 0; i < a->nturns; i++) mxrtc_turn_client_free(a->turns[i].c);
+    for (size_t i = 0; i < a->nturns; i++) {
+        mxrtc_turn_client_free(a->turns[i].c);
+        mxrtc_free(al, a->turns[i].sbuf);
+    }
     mxrtc_free(al, a->turns);
     mxrtc_allocator copy = a->alloc_copy;
     mxrtc_wipe(a, sizeof *a); /* passwords and keys */
@@ -1319,6 +1331,19 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
                 process_stun(a, a->now, &t->relayed, &stash[i].peer, stash[i].buf, stash[i].len);
             return;
         case MXRTC_TURN_OUT_TRANSMIT: {
+            if (t->transport != MXRTC_TURN_UDP) {
+                if (o.len > STREAM_BUF - t->sfill) {
+                    /* Cannot happen while the caller drains; losing stream
+                     * bytes would desynchronise it, so the allocation ends. */
+                    a->stats.dropped_outputs++;
+                    t->allocated = false;
+                    t->done = true;
+                    break;
+                }
+                memcpy(t->sbuf + t->sfill, o.data, o.len);
+                t->sfill += o.len;
+                break;
+            }
             outslot *s = out_push(a);
             if (!s || o.len > OUT_MAX) {
                 a->stats.dropped_outputs++;
@@ -1397,7 +1422,9 @@ int mxrtc_ice_agent_handle_datagram(mxrtc_ice_agent *a, mxrtc_time_us now, const
      * the TURN client's (STUN responses, Data indications, ChannelData). */
     for (size_t i = 0; i < a->nturns; i++) {
         turn_srv *t = &a->turns[i];
-        if (!t->started || !addr_eq(remote, &t->server) || !addr_eq(local, &t->base)) continue;
+        if (!t->started || t->transport != MXRTC_TURN_UDP || !addr_eq(remote, &t->server) ||
+            !addr_eq(local, &t->base))
+            continue;
         int rc = begin_input(a, now);
         if (rc != MXRTC_OK) return rc;
         if (mxrtc_turn_client_handle_input(t->c, now, data, len) == MXRTC_OK) drain_turn(a, t);
@@ -1412,10 +1439,10 @@ int mxrtc_ice_agent_handle_datagram(mxrtc_ice_agent *a, mxrtc_time_us now, const
     return MXRTC_OK;
 }
 
-int mxrtc_ice_agent_add_turn_server(mxrtc_ice_agent *a, const mxrtc_addr *server, const char *username,
-                                    const char *password) {
-    if (!a || !server || !username || !password ||
-        (server->family != MXRTC_AF_INET4 && server->family != MXRTC_AF_INET6) || server->port == 0)
+int mxrtc_ice_agent_add_turn(mxrtc_ice_agent *a, const mxrtc_ice_turn_server *srv) {
+    if (!a || !srv || !srv->username || !srv->password ||
+        (srv->addr.family != MXRTC_AF_INET4 && srv->addr.family != MXRTC_AF_INET6) || srv->addr.port == 0 ||
+        srv->transport > MXRTC_TURN_TLS)
         return MXRTC_ERR_INVALID_ARGUMENT;
     if (a->nturns >= a->cfg.max_stun_servers) {
         a->stats.limit_hits++;
@@ -1426,16 +1453,73 @@ int mxrtc_ice_agent_add_turn_server(mxrtc_ice_agent *a, const mxrtc_addr *server
     tc.allocator = a->alloc;
     tc.random = a->cfg.random;
     tc.logger = &a->cfg.logger;
-    tc.transport = MXRTC_TURN_UDP;
-    tc.username = username;
-    tc.password = password;
+    tc.transport = srv->transport;
+    tc.username = srv->username;
+    tc.password = srv->password;
+    tc.tls_server_name = srv->tls_server_name;
+    tc.tls_ca_pem = srv->tls_ca_pem;
+    tc.tls_ca_pem_len = srv->tls_ca_pem_len;
+    tc.tls_ca_file = srv->tls_ca_file;
+    tc.tls_insecure_skip_verify = srv->tls_insecure_skip_verify;
     turn_srv *t = &a->turns[a->nturns];
     memset(t, 0, sizeof *t);
+    if (srv->transport != MXRTC_TURN_UDP) {
+        t->sbuf = mxrtc_malloc(a->alloc, STREAM_BUF);
+        if (!t->sbuf) return MXRTC_ERR_NO_MEMORY;
+    }
     int rc = mxrtc_turn_client_new(&t->c, &tc, a->now);
-    if (rc != MXRTC_OK) return rc;
-    t->server = *server;
+    if (rc != MXRTC_OK) {
+        mxrtc_free(a->alloc, t->sbuf);
+        t->sbuf = NULL;
+        return rc;
+    }
+    t->transport = srv->transport;
+    t->server = srv->addr;
     t->deadline = MXRTC_TIME_NEVER;
     a->nturns++;
+    return MXRTC_OK;
+}
+
+int mxrtc_ice_agent_add_turn_server(mxrtc_ice_agent *a, const mxrtc_addr *server, const char *username,
+                                    const char *password) {
+    if (!server) return MXRTC_ERR_INVALID_ARGUMENT;
+    mxrtc_ice_turn_server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.addr = *server;
+    srv.transport = MXRTC_TURN_UDP;
+    srv.username = username;
+    srv.password = password;
+    return mxrtc_ice_agent_add_turn(a, &srv);
+}
+
+static turn_srv *stream_turn(mxrtc_ice_agent *a, const mxrtc_addr *server) {
+    for (size_t i = 0; i < a->nturns; i++)
+        if (a->turns[i].transport != MXRTC_TURN_UDP && addr_eq(&a->turns[i].server, server)) return &a->turns[i];
+    return NULL;
+}
+
+int mxrtc_ice_agent_handle_stream(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *server,
+                                  const uint8_t *data, size_t len) {
+    if (!a || !server || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
+    turn_srv *t = stream_turn(a, server);
+    if (!t) return MXRTC_ERR_NOT_FOUND;
+    int rc = begin_input(a, now);
+    if (rc != MXRTC_OK) return rc;
+    if (t->started && mxrtc_turn_client_handle_input(t->c, now, data, len) == MXRTC_OK) drain_turn(a, t);
+    run(a, now);
+    return MXRTC_OK;
+}
+
+int mxrtc_ice_agent_stream_closed(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *server) {
+    if (!a || !server) return MXRTC_ERR_INVALID_ARGUMENT;
+    turn_srv *t = stream_turn(a, server);
+    if (!t) return MXRTC_ERR_NOT_FOUND;
+    int rc = begin_input(a, now);
+    if (rc != MXRTC_OK) return rc;
+    if (t->started && mxrtc_turn_client_handle_eof(t->c, now) == MXRTC_OK) drain_turn(a, t);
+    t->done = true;
+    t->allocated = false;
+    run(a, now);
     return MXRTC_OK;
 }
 
@@ -1511,6 +1595,20 @@ int mxrtc_ice_agent_restart(mxrtc_ice_agent *a, mxrtc_time_us now) {
 
 int mxrtc_ice_agent_poll(mxrtc_ice_agent *a, mxrtc_ice_output *out) {
     if (!a || !out) return MXRTC_ERR_INVALID_ARGUMENT;
+    if (a->stream_out >= 0) {
+        a->turns[a->stream_out].sfill = 0; /* the caller has written them */
+        a->stream_out = -1;
+    }
+    for (size_t i = 0; i < a->nturns; i++) {
+        if (!a->turns[i].sfill) continue;
+        memset(out, 0, sizeof *out);
+        out->kind = MXRTC_ICE_OUT_STREAM_SEND;
+        out->to = a->turns[i].server;
+        out->data = a->turns[i].sbuf;
+        out->len = a->turns[i].sfill;
+        a->stream_out = (int)i;
+        return MXRTC_OK;
+    }
     if (a->qlen) {
         a->cur_out = a->q[a->qhead];
         a->qhead = (a->qhead + 1) % OUTQ;

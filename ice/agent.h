@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "ice/candidate.h"
+#include "stun/turn_client.h"
 #include "mxrtc.h"
 
 typedef struct mxrtc_ice_agent mxrtc_ice_agent;
@@ -73,9 +74,13 @@ typedef enum mxrtc_ice_output_kind {
     MXRTC_ICE_OUT_SEND_RELAY = 2,     /* send data to `to` through the caller's relay whose
                                          address is `from` (add_relayed_candidate) */
     MXRTC_ICE_OUT_EVENT = 3,
-    MXRTC_ICE_OUT_RECEIVED = 4        /* non-STUN data from `from` (a peer) arrived through
+    MXRTC_ICE_OUT_RECEIVED = 4,       /* non-STUN data from `from` (a peer) arrived through
                                          the agent's TURN allocation `to`: hand it to
                                          DTLS/SRTP as if received from `from` */
+    MXRTC_ICE_OUT_STREAM_SEND = 5     /* write data to the TCP connection to the TURN server
+                                         `to` (TCP or TLS transport), opening it first if
+                                         there is none; for TLS the bytes are already
+                                         ciphertext (the agent runs TLS) */
 } mxrtc_ice_output_kind;
 
 typedef enum mxrtc_ice_event {
@@ -147,6 +152,30 @@ int mxrtc_ice_agent_add_stun_server(mxrtc_ice_agent *a, const mxrtc_addr *server
  * servers, MXRTC_ERR_INVALID_ARGUMENT, MXRTC_ERR_NO_MEMORY. */
 int mxrtc_ice_agent_add_turn_server(mxrtc_ice_agent *a, const mxrtc_addr *server, const char *username,
                                     const char *password);
+
+/* The same over any transport (RFC 8656 §3.1: TCP, or TLS for turns:). Over
+ * TCP/TLS the TURN traffic comes out as MXRTC_ICE_OUT_STREAM_SEND and what
+ * the connection delivers goes to mxrtc_ice_agent_handle_stream(); the
+ * relayed candidate is still UDP on the relay side. Strings are copied
+ * (the password wiped with the agent); for TLS see stun/tls_stream.h. */
+typedef struct mxrtc_ice_turn_server {
+    mxrtc_addr addr;
+    mxrtc_turn_transport transport;
+    const char *username;
+    const char *password;
+    const char *tls_server_name;      /* TLS: SNI and the name to verify */
+    const uint8_t *tls_ca_pem;        /* TLS: trusted CA (PEM), or ... */
+    size_t tls_ca_pem_len;
+    const char *tls_ca_file;          /* ... a CA file */
+    int tls_insecure_skip_verify;     /* tests only */
+} mxrtc_ice_turn_server;
+int mxrtc_ice_agent_add_turn(mxrtc_ice_agent *a, const mxrtc_ice_turn_server *srv);
+/* Bytes the TCP/TLS connection to TURN server `server` delivered (any
+ * chunking). MXRTC_ERR_NOT_FOUND if no stream TURN server has that address. */
+int mxrtc_ice_agent_handle_stream(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *server,
+                                  const uint8_t *data, size_t len);
+/* That connection closed (or could not be opened): its allocation is gone. */
+int mxrtc_ice_agent_stream_closed(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *server);
 /* Sends application data (DTLS, SRTP) on the selected pair: a SEND output
  * (or SEND_RELAY for an external relay) or, for a pair on the agent's own
  * TURN allocation, the wrapped datagram to the TURN server. An input: drain

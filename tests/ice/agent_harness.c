@@ -132,6 +132,9 @@ void h_drain(h_world *w, int i) {
         case MXRTC_ICE_OUT_EVENT:
             on_event(w, i, &o);
             break;
+        case MXRTC_ICE_OUT_STREAM_SEND:
+            fail_msg("simnet carries no TCP: no stream TURN servers here");
+            break;
         case MXRTC_ICE_OUT_RECEIVED:
             p->received++;
             p->received_len = o.len;

@@ -48,6 +48,8 @@ static mxrtc_time_us mono_now(void) {
 typedef struct side {
     mxrtc_ice_agent *agent;
     int fd;
+    int tcp;                    /* connection to the TURN server (TCP/TLS), -1 */
+    mxrtc_addr turn;
     mxrtc_addr addr;
     mxrtc_time_us deadline;
     int selected, received;
@@ -96,6 +98,27 @@ static void drain(side *s) {
         case MXRTC_ICE_OUT_SEND_RELAY:
             fail_msg("no external relay in this test");
             break;
+        case MXRTC_ICE_OUT_STREAM_SEND: {
+            assert_true(mxrtc_addr_equal(&o.to, &s->turn));
+            if (s->tcp < 0) {
+                /* Opened on first use, as the contract says. */
+                s->tcp = socket(AF_INET, SOCK_STREAM, 0);
+                assert_true(s->tcp >= 0);
+                struct sockaddr_in sa;
+                memset(&sa, 0, sizeof sa);
+                sa.sin_family = AF_INET;
+                memcpy(&sa.sin_addr, o.to.ip, 4);
+                sa.sin_port = htons(o.to.port);
+                assert_int_equal(connect(s->tcp, (struct sockaddr *)&sa, sizeof sa), 0);
+            }
+            size_t off = 0;
+            while (off < o.len) {
+                ssize_t w = send(s->tcp, o.data + off, o.len - off, MSG_NOSIGNAL);
+                assert_true(w > 0);
+                off += (size_t)w;
+            }
+            break;
+        }
         case MXRTC_ICE_OUT_RECEIVED:
             s->received++;
             break;
@@ -137,12 +160,24 @@ static void pump(side sd[2], int sent_cands[2], bool (*stop)(side sd[2]), mxrtc_
                                  MXRTC_OK);
                 drain(&sd[1 - i]);
             }
-        struct pollfd pfd[2] = {{sd[0].fd, POLLIN, 0}, {sd[1].fd, POLLIN, 0}};
+        struct pollfd pfd[3] = {{sd[0].fd, POLLIN, 0}, {sd[1].fd, POLLIN, 0}, {sd[0].tcp, POLLIN, 0}};
         mxrtc_time_us next = sd[0].deadline < sd[1].deadline ? sd[0].deadline : sd[1].deadline;
         int wait_ms = next <= now ? 0 : (int)((next - now) / 1000 + 1);
         if (wait_ms > 50) wait_ms = 50;
-        (void)poll(pfd, 2, wait_ms);
+        (void)poll(pfd, sd[0].tcp >= 0 ? 3 : 2, wait_ms);
         now = mono_now();
+        if (sd[0].tcp >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+            uint8_t buf[8192];
+            ssize_t n = recv(sd[0].tcp, buf, sizeof buf, 0);
+            if (n > 0) {
+                assert_int_equal(mxrtc_ice_agent_handle_stream(sd[0].agent, now, &sd[0].turn, buf, (size_t)n), MXRTC_OK);
+            } else {
+                assert_int_equal(mxrtc_ice_agent_stream_closed(sd[0].agent, now, &sd[0].turn), MXRTC_OK);
+                close(sd[0].tcp);
+                sd[0].tcp = -1;
+            }
+            drain(&sd[0]);
+        }
         for (int i = 0; i < 2; i++) {
             if (pfd[i].revents & POLLIN) {
                 uint8_t buf[4096];
@@ -181,13 +216,15 @@ static void log_line(void *user, mxrtc_log_level level, const char *module, cons
     fprintf(stderr, "[%d %s] %s\n", (int)level, module, message);
 }
 
-static void relay_through_coturn(void **state) {
-    (void)state;
+static void relay_through_coturn(mxrtc_turn_transport transport) {
     mxrtc_seeded_random g[2];
     side sd[2];
     memset(sd, 0, sizeof sd);
     mxrtc_addr turn;
-    assert_int_equal(mxrtc_addr_parse(&turn, env.host, env.lt_port), MXRTC_OK);
+    assert_int_equal(mxrtc_addr_parse(&turn, env.host, transport == MXRTC_TURN_TLS ? env.lt_tls_port : env.lt_port),
+                     MXRTC_OK);
+    sd[0].tcp = sd[1].tcp = -1;
+    sd[0].turn = turn;
     for (int i = 0; i < 2; i++) {
         mxrtc_seeded_random_init(&g[i], 500 + (uint64_t)i);
         mxrtc_ice_config cfg;
@@ -203,7 +240,15 @@ static void relay_through_coturn(void **state) {
         sd[i].fd = udp_socket(&sd[i].addr);
         assert_int_equal(mxrtc_ice_agent_add_interface(sd[i].agent, &sd[i].addr, 0), MXRTC_OK);
     }
-    assert_int_equal(mxrtc_ice_agent_add_turn_server(sd[0].agent, &turn, env.lt_user, env.lt_password), MXRTC_OK);
+    mxrtc_ice_turn_server ts;
+    memset(&ts, 0, sizeof ts);
+    ts.addr = turn;
+    ts.transport = transport;
+    ts.username = env.lt_user;
+    ts.password = env.lt_password;
+    ts.tls_server_name = env.tls_name;  /* TLS: verified against the fixture's CA */
+    ts.tls_ca_file = env.ca;
+    assert_int_equal(mxrtc_ice_agent_add_turn(sd[0].agent, &ts), MXRTC_OK);
     const char *u[2], *p[2];
     for (int i = 0; i < 2; i++) mxrtc_ice_agent_local_credentials(sd[i].agent, &u[i], &p[i]);
     for (int i = 0; i < 2; i++) {
@@ -227,15 +272,35 @@ static void relay_through_coturn(void **state) {
         drain(&sd[i]);
     }
     pump(sd, sent, both_received, mono_now() + GUARD_US);
+    /* Over TCP/TLS the relay traffic really used the stream. */
+    assert_true(transport == MXRTC_TURN_UDP || sd[0].tcp >= 0);
     for (int i = 0; i < 2; i++) {
         close(sd[i].fd);
+        if (sd[i].tcp >= 0) close(sd[i].tcp);
         mxrtc_ice_agent_free(sd[i].agent);
     }
 }
 
+static void relay_udp(void **state) {
+    (void)state;
+    relay_through_coturn(MXRTC_TURN_UDP);
+}
+
+static void relay_tcp(void **state) {
+    (void)state;
+    relay_through_coturn(MXRTC_TURN_TCP);
+}
+
+static void relay_tls(void **state) {
+    (void)state;
+    relay_through_coturn(MXRTC_TURN_TLS);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(relay_through_coturn),
+        cmocka_unit_test(relay_udp),
+        cmocka_unit_test(relay_tcp),
+        cmocka_unit_test(relay_tls),
     };
     return cmocka_run_group_tests(tests, load_env, NULL);
 }
