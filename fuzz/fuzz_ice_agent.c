@@ -37,6 +37,7 @@ static void drain(fz *f) {
         mxrtc_ice_output o;
         if (mxrtc_ice_agent_poll(f->a, &o) != MXRTC_OK) abort();
         if (o.kind == MXRTC_ICE_OUT_DEADLINE) return;
+        if (o.kind == MXRTC_ICE_OUT_STREAM_SEND && (!o.data || !o.len)) abort();
         if ((o.kind == MXRTC_ICE_OUT_SEND || o.kind == MXRTC_ICE_OUT_SEND_RELAY) && o.len >= 20 &&
             mxrtc_stun_is_message(o.data, o.len)) {
             if (!o.data) abort();
@@ -123,6 +124,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mxrtc_addr turn;
     mxrtc_addr_parse(&turn, "203.0.113.50", 3478);
     if (data[0] & 4) mxrtc_ice_agent_add_turn_server(f.a, &turn, "alice", "s3cret");
+    mxrtc_ice_turn_server tcp;
+    memset(&tcp, 0, sizeof tcp);
+    mxrtc_addr_parse(&tcp.addr, "203.0.113.60", 443);
+    tcp.transport = MXRTC_TURN_TCP;
+    tcp.username = "bob";
+    tcp.password = "pw";
+    if (data[0] & 8) mxrtc_ice_agent_add_turn(f.a, &tcp);
     if (data[0] & 2) mxrtc_ice_agent_set_remote_credentials(f.a, REMOTE_UFRAG, REMOTE_PWD);
     if (mxrtc_ice_agent_gather(f.a, 0) == MXRTC_OK) drain(&f);
 
@@ -137,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         mxrtc_addr local = (sel & 0x80) ? l6 : l4, remote = pick_addr(sel);
         uint8_t buf[512];
         int rc = MXRTC_OK;
-        switch (op % 11) {
+        switch (op % 13) {
         case 0: /* raw datagram */
             rc = mxrtc_ice_agent_handle_datagram(f.a, f.now, &local, &remote, arg, len);
             break;
@@ -186,6 +194,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 9: /* anything from the TURN server (STUN, ChannelData, garbage) */
             rc = mxrtc_ice_agent_handle_datagram(f.a, f.now, &l4, &turn, arg, len);
             if (rc == MXRTC_ERR_MALFORMED) rc = MXRTC_OK;
+            break;
+        case 11: /* bytes from the TCP TURN server's stream (any chunking) */
+            rc = mxrtc_ice_agent_handle_stream(f.a, f.now, &tcp.addr, arg, len);
+            if (rc == MXRTC_ERR_NOT_FOUND) rc = MXRTC_OK;
+            break;
+        case 12:
+            rc = mxrtc_ice_agent_stream_closed(f.a, f.now, &tcp.addr);
+            if (rc == MXRTC_ERR_NOT_FOUND) rc = MXRTC_OK;
             break;
         case 10: /* application data on the selected pair */
             rc = mxrtc_ice_agent_send(f.a, f.now, arg, len);
