@@ -682,6 +682,40 @@ static void allocation_failures_leak_nothing(void **state) {
         assert_int_equal(ta.live, 0);
     }
     assert_true(failures >= 5); /* the agent and its five tables */
+    /* And with TURN clients (UDP and TCP) added, gathering started and the
+     * agent freed mid-allocation. */
+    failures = 0;
+    for (long n = 1; n < 40; n++) {
+        test_alloc_fail_nth(&ta, n);
+        mxrtc_ice_agent *a = lone_agent(&g, &ta.iface);
+        if (!a) {
+            failures++;
+            assert_int_equal(ta.live, 0);
+            continue;
+        }
+        mxrtc_addr l = A("198.51.100.1", 5000), ts = A("203.0.113.50", 3478);
+        assert_int_equal(mxrtc_ice_agent_add_interface(a, &l, 0), MXRTC_OK);
+        int rc1 = mxrtc_ice_agent_add_turn_server(a, &ts, "alice", "s3cret");
+        mxrtc_ice_turn_server tcp;
+        memset(&tcp, 0, sizeof tcp);
+        tcp.addr = ts;
+        tcp.transport = MXRTC_TURN_TCP;
+        tcp.username = "alice";
+        tcp.password = "s3cret";
+        int rc2 = mxrtc_ice_agent_add_turn(a, &tcp);
+        if (rc1 != MXRTC_OK || rc2 != MXRTC_OK) {
+            failures++;
+            assert_true(rc1 == MXRTC_OK || rc1 == MXRTC_ERR_NO_MEMORY);
+            assert_true(rc2 == MXRTC_OK || rc2 == MXRTC_ERR_NO_MEMORY);
+        }
+        assert_int_equal(mxrtc_ice_agent_gather(a, 0), MXRTC_OK);
+        int sends = 0;
+        drain_one(a, &sends);
+        mxrtc_ice_agent_free(a);
+        assert_int_equal(ta.live, 0);
+    }
+    assert_true(failures >= 8);
+    test_alloc_fail_nth(&ta, 0);
 }
 
 int main(void) {
