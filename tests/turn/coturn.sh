@@ -45,6 +45,16 @@ is_our_turnserver() {
   [[ "$state" != Z ]]
 }
 
+# Alive at all (not gone, not a zombie). Right after `setsid turnserver &`
+# the child may not have exec'd yet and still be called setsid or bash, so
+# start-up waits on this rather than on the name.
+is_alive() {
+  local pid=$1 state
+  [[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
+  state=$(awk '{print $3}' /proc/$pid/stat 2>/dev/null || echo Z)
+  [[ "$state" != Z ]]
+}
+
 port_busy() {   # port_busy PORT: 0 if something listens on it (TCP or UDP)
   [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" || -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]]
 }
@@ -148,7 +158,7 @@ do_start() {
   local ok=0
   for _ in $(seq 1 200); do
     for i in "${INSTANCES[@]}"; do
-      is_our_turnserver "$(cat "$DIR/$i.pid")" || {
+      is_alive "$(cat "$DIR/$i.pid")" || {
         echo "coturn.sh: $i exited; its log:" >&2
         tail -20 "$DIR/$i.log" "$DIR/$i.stdout" >&2 2>/dev/null || true
         do_stop; exit 1; }
