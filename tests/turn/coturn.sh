@@ -45,9 +45,8 @@ is_our_turnserver() {
   [[ "$state" != Z ]]
 }
 
-# Alive at all (not gone, not a zombie). Right after `setsid turnserver &`
-# the child may not have exec'd yet and still be called setsid or bash, so
-# start-up waits on this rather than on the name.
+# Right after the launch, $! may still be the forked shell or setsid about
+# to exec turnserver: alive means "exists and is not a zombie".
 is_alive() {
   local pid=$1 state
   [[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
@@ -171,6 +170,10 @@ do_start() {
     sleep 0.05
   done
   ((ok)) || { echo "coturn.sh: coturn did not listen within 10 s" >&2; do_stop; exit 1; }
+  # Listening means exec happened: from now on stop identifies it by name.
+  for i in "${INSTANCES[@]}"; do
+    is_our_turnserver "$(cat "$DIR/$i.pid")" || { do_stop; die "$i: pid $(cat "$DIR/$i.pid") is not turnserver"; }
+  done
 
   cat > "$DIR/coturn.env" <<EOF
 export MXRTC_COTURN_DIR=$DIR
