@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,6 +42,12 @@ int mxrtc_net_turn_open(mxrtc_net_turn *t, const mxrtc_addr *server, const mxrtc
     int type = cfg->transport == MXRTC_TURN_UDP ? SOCK_DGRAM : SOCK_STREAM;
     t->fd = socket(ss.ss_family, type, 0);
     if (t->fd < 0) return MXRTC_ERR_IO;
+    if (type == SOCK_STREAM) {
+        /* Media through TURN over TCP must not wait for Nagle's algorithm to
+         * coalesce small writes with a delayed ACK (tens of ms per packet). */
+        int one = 1;
+        setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     /* A connected UDP socket only hears from the server: nothing else can
      * inject datagrams into the client. */
     if (connect(t->fd, (struct sockaddr *)&ss, sl) != 0) {
