@@ -216,12 +216,16 @@ void mxrtc_opus_decoder_free(mxrtc_opus_decoder *d) {
 
 int mxrtc_opus_packet_samples(const uint8_t *packet, size_t len) {
     /* RFC 6716 §3.1: a packet has at least the TOC byte; §3.4 [R1]. */
-    if (!packet || len == 0) return MXRTC_ERR_MALFORMED;
-    if (len > 0x7fffffff) return MXRTC_ERR_MALFORMED;
-    int n = opus_packet_get_nb_samples(packet, (opus_int32)len, MXRTC_OPUS_RATE);
-    if (n < 0) return MXRTC_ERR_MALFORMED;
-    /* RFC 6716 §3.2.5 [R5]: at most 120 ms of audio in one packet. */
-    if (n > MXRTC_OPUS_MAX_FRAME_SAMPLES) return MXRTC_ERR_MALFORMED;
+    if (!packet || len == 0 || len > 0x7fffffff) return MXRTC_ERR_MALFORMED;
+    /* opus_packet_parse checks the framing requirements of RFC 6716 §3.4
+     * ([R2]..[R7]: frame lengths, counts, padding) without decoding. */
+    const unsigned char *frames[48];
+    opus_int16 sizes[48];
+    int count = opus_packet_parse(packet, (opus_int32)len, NULL, frames, sizes, NULL);
+    if (count <= 0) return MXRTC_ERR_MALFORMED;
+    int n = count * opus_packet_get_samples_per_frame(packet, MXRTC_OPUS_RATE);
+    /* [R5]: at most 120 ms of audio in one packet. */
+    if (n <= 0 || n > MXRTC_OPUS_MAX_FRAME_SAMPLES) return MXRTC_ERR_MALFORMED;
     return n;
 }
 
