@@ -171,8 +171,10 @@ static int encoder_open(mxrtc_video_encoder *e, int width, int height) {
     unsigned max_intra_pct = (unsigned)(e->cfg.rc_buf_optimal_sz / 2 * (unsigned)e->max_fps / 10);
     if (max_intra_pct < 300) max_intra_pct = 300;
     if (rc == MXRTC_OK) rc = ctl(&e->ctx, VP8E_SET_MAX_INTRA_BITRATE_PCT, (int)max_intra_pct);
-    if (rc == MXRTC_OK) rc = ctl(&e->ctx, VP8E_SET_NOISE_SENSITIVITY, 0);
     if (e->codec == MXRTC_CODEC_VP8) {
+        /* No temporal denoiser: camera noise handling is the capturer's
+         * business, and the denoiser costs encode time. */
+        if (rc == MXRTC_OK) rc = ctl(&e->ctx, VP8E_SET_NOISE_SENSITIVITY, 0);
         /* Skip unchanged blocks cheaply; one token partition keeps the first
          * packet of a frame self-describing for RFC 7741 packetization. */
         if (rc == MXRTC_OK) rc = ctl(&e->ctx, VP8E_SET_STATIC_THRESHOLD, 1);
