@@ -50,15 +50,34 @@ static stream *encode_all(const mxrtc_opus_encoder_config *cfg, const int16_t *p
     return s;
 }
 
-static void maybe_write_seed(const char *name, const uint8_t *data, size_t len) {
+/* Writes a fuzz_opus_decode seed: a flags byte, then [u16 length][packet]
+ * for each packet given (see fuzz/fuzz_opus_decode.c). */
+static void write_seed(const char *name, uint8_t flags, const uint8_t *const *pkts,
+                       const size_t *lens, size_t count) {
     const char *dir = getenv("MXRTC_WRITE_SEEDS");
     if (!dir) return;
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     if (!f) return;
-    fwrite(data, 1, len, f);
+    fputc(flags, f);
+    for (size_t i = 0; i < count; i++) {
+        fputc((int)(lens[i] >> 8), f);
+        fputc((int)(lens[i] & 0xff), f);
+        fwrite(pkts[i], 1, lens[i], f);
+    }
     fclose(f);
+}
+
+static void write_stream_seed(const char *name, uint8_t flags, const stream *s, size_t first,
+                              size_t count) {
+    const uint8_t *pkts[8];
+    size_t lens[8];
+    for (size_t i = 0; i < count && i < 8; i++) {
+        pkts[i] = s->data[first + i];
+        lens[i] = (size_t)s->len[first + i];
+    }
+    write_seed(name, flags, pkts, lens, count < 8 ? count : 8);
 }
 
 /* Decodes every packet of s into out (channels interleaved). */
@@ -124,11 +143,11 @@ static void tone_roundtrip(int channels, int frame_ms, const double hz[2]) {
         assert_true(corr > 0.85);
     }
     if (channels == 1 && frame_ms == 20 && hz[0] == 1000.0)
-        maybe_write_seed("tone_1000hz_mono_20ms", s->data[10], (size_t)s->len[10]);
-    if (channels == 2)
-        maybe_write_seed("tone_stereo_20ms", s->data[10], (size_t)s->len[10]);
-    if (frame_ms == 10)
-        maybe_write_seed("tone_mono_10ms", s->data[10], (size_t)s->len[10]);
+        write_stream_seed("tone_1000hz_mono_20ms", 0, s, 0, 4);
+    if (channels == 2 && frame_ms == 20)
+        write_stream_seed("tone_stereo_20ms", 1, s, 10, 3);
+    if (channels == 1 && frame_ms == 10)
+        write_stream_seed("tone_mono_10ms", 0, s, 10, 3);
     free(s);
     free(in);
     free(out);
@@ -297,7 +316,7 @@ static void fec_beats_plc(void **state) {
                   sum_plc / nlost);
     assert_true(sum_fec / nlost > 0.5);
     assert_true(sum_fec > sum_plc + 0.2 * nlost);
-    maybe_write_seed("voiced_fec_20ms", s->data[21], (size_t)s->len[21]);
+    write_stream_seed("voiced_fec_20ms", 2, s, 19, 4);
 
     mxrtc_opus_decoder_free(df);
     mxrtc_opus_decoder_free(dp);
@@ -332,7 +351,11 @@ static void dtx_on_silence(void **state) {
         if (n <= MXRTC_OPUS_DTX_MAX_BYTES) {
             dtx++;
             assert_true(mxrtc_opus_encoder_in_dtx(enc));
-            if (dtx == 5) maybe_write_seed("dtx_frame", pkt, (size_t)n);
+            if (dtx == 5) {
+                const uint8_t *p1[1] = {pkt};
+                size_t l1[1] = {(size_t)n};
+                write_seed("dtx_frame", 4, p1, l1, 1);
+            }
             /* The sender skips DTX frames: the receiver sees a gap. */
             assert_int_equal(mxrtc_opus_decode_dtx_gap(dec, out + pos, 960), 960);
         } else {
@@ -436,6 +459,15 @@ static void malformed_packets(void **state) {
         {code2_no_len, sizeof code2_no_len}, {code3_cbr_uneven, sizeof code3_cbr_uneven},
     };
     const size_t nbad = sizeof bad / sizeof bad[0];
+    {
+        const uint8_t *pk[6];
+        size_t ln[6];
+        for (size_t i = 0; i < nbad; i++) {
+            pk[i] = bad[i].p;
+            ln[i] = bad[i].n;
+        }
+        write_seed("malformed_rfc6716", 2, pk, ln, nbad);
+    }
     for (size_t i = 0; i < nbad; i++) {
         assert_int_equal(mxrtc_opus_decode(dec, bad[i].p, bad[i].n, out, MXRTC_OPUS_MAX_FRAME_SAMPLES),
                          MXRTC_ERR_MALFORMED);
