@@ -94,9 +94,10 @@ void mxrtc_opus_encoder_free(mxrtc_opus_encoder *e);
 size_t mxrtc_opus_encoder_frame_samples(const mxrtc_opus_encoder *e);
 
 /* Encodes one frame: pcm holds frame_samples * channels interleaved samples
- * (borrowed for the call). Writes the packet to out (caller's buffer;
- * MXRTC_OPUS_MAX_PACKET is always enough) and returns its length, or a
- * negative error: MXRTC_ERR_INVALID_ARGUMENT, MXRTC_ERR_BUFFER_TOO_SMALL,
+ * (borrowed for the call). Writes the packet to out (caller's buffer of at
+ * least 1276 bytes, the largest one-frame packet; MXRTC_OPUS_MAX_PACKET is
+ * the usual size) and returns its length, or a negative error:
+ * MXRTC_ERR_INVALID_ARGUMENT, MXRTC_ERR_BUFFER_TOO_SMALL (out_cap < 1276),
  * MXRTC_ERR_INTERNAL. A length <= MXRTC_OPUS_DTX_MAX_BYTES is a DTX frame:
  * the encoder found nothing worth sending, and the sender may skip it. */
 int mxrtc_opus_encode(mxrtc_opus_encoder *e, const int16_t *pcm, uint8_t *out, size_t out_cap);

@@ -219,6 +219,16 @@ static void plc_keeps_length_and_tone(void **state) {
     assert_true(fabs(f - 1000.0) <= 20.0);
     assert_true(rout > 3000.0);
 
+    /* RFC 6716 §3.1: a CELT-only packet (config 31 here) has no LBRR, so
+     * "FEC" from it is concealment and is counted as such. */
+    static const uint8_t celt_only[] = {0xF8, 0x00};
+    assert_int_equal(mxrtc_opus_decode_fec(dec, celt_only, sizeof celt_only, out, s->frame),
+                     (int)s->frame);
+    mxrtc_opus_decoder_stats st2;
+    mxrtc_opus_decoder_get_stats(dec, &st2);
+    assert_int_equal(st2.concealed_frames, lost + 1);
+    assert_int_equal(st2.fec_frames, 0);
+
     /* PLC durations must be whole 2.5 ms steps. */
     assert_int_equal(mxrtc_opus_decode_plc(dec, out, 100), MXRTC_ERR_INVALID_ARGUMENT);
     assert_int_equal(mxrtc_opus_decode_plc(dec, out, 0), MXRTC_ERR_INVALID_ARGUMENT);
