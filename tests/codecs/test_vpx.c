@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "codecs/codec.h"
+#include <vpx/vp8cx.h>
+#include <vpx/vpx_encoder.h>
 #include "base/random.h"
 #include "support/test_alloc.h"
 #include "signal.h"
@@ -561,6 +563,48 @@ static void bad_arguments_and_alloc_failures(void **state) {
     mxrtc_video_decoder_free(NULL);
 }
 
+/* A valid VP9 profile 1 (4:4:4) stream, made with libvpx directly: the
+ * wrapper outputs only 8-bit 4:2:0, so it answers MXRTC_ERR_UNSUPPORTED and
+ * waits for a keyframe, rather than handing out planes of another layout. */
+#ifdef TEST_HAVE_LIBVPX_VP9   /* only in codecs_vp9, and only if libvpx has VP9 */
+static void vp9_444_is_unsupported(void **state) {
+    mxrtc_codec_id codec = codec_of(state);
+    assert_int_equal(codec, MXRTC_CODEC_VP9);
+    vpx_codec_enc_cfg_t cfg;
+    assert_int_equal(vpx_codec_enc_config_default(vpx_codec_vp9_cx(), &cfg, 0), VPX_CODEC_OK);
+    cfg.g_w = 64;
+    cfg.g_h = 64;
+    cfg.g_profile = 1;
+    cfg.g_lag_in_frames = 0;
+    cfg.g_threads = 1;
+    vpx_codec_ctx_t enc;
+    assert_int_equal(vpx_codec_enc_init(&enc, vpx_codec_vp9_cx(), &cfg, 0), VPX_CODEC_OK);
+    vpx_image_t *img = vpx_img_alloc(NULL, VPX_IMG_FMT_I444, 64, 64, 16);
+    assert_non_null(img);
+    for (int p = 0; p < 3; p++)
+        for (int r = 0; r < 64; r++) memset(img->planes[p] + r * img->stride[p], 100 + p * 20, 64);
+    assert_int_equal(vpx_codec_encode(&enc, img, 0, 1, 0, VPX_DL_REALTIME), VPX_CODEC_OK);
+    vpx_codec_iter_t it = NULL;
+    const vpx_codec_cx_pkt_t *pkt;
+    int tested = 0;
+    mxrtc_video_decoder *d = new_decoder(codec);
+    while ((pkt = vpx_codec_get_cx_data(&enc, &it)) != NULL) {
+        if (pkt->kind != VPX_CODEC_CX_FRAME_PKT) continue;
+        mxrtc_i420 out;
+        int got = 1;
+        assert_int_equal(mxrtc_video_decode(d, pkt->data.frame.buf, pkt->data.frame.sz, 0, &out, &got),
+                         MXRTC_ERR_UNSUPPORTED);
+        assert_false(got);
+        assert_true(mxrtc_video_decoder_needs_keyframe(d));
+        tested++;
+    }
+    assert_int_equal(tested, 1);
+    mxrtc_video_decoder_free(d);
+    vpx_img_free(img);
+    vpx_codec_destroy(&enc);
+}
+#endif
+
 /* The codec table: names, clock rates, and codecs never built. */
 static void codec_table(void **state) {
     (void)state;
@@ -607,6 +651,9 @@ int main(void) {
         T(corrupt_then_recover),
         T(small_output_buffer),
         T(bad_arguments_and_alloc_failures),
+#ifdef TEST_HAVE_LIBVPX_VP9
+        T(vp9_444_is_unsupported),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
