@@ -7,8 +7,8 @@
  * codecs_vp8 and codecs_vp9; without VP9 in the build, every codecs_vp9 case
  * checks that VP9 reports MXRTC_ERR_UNSUPPORTED instead.
  *
- * MXRTC_WRITE_SEEDS=DIR writes real VP8 frame sequences as fuzz_vp8_decode
- * seeds to DIR.
+ * MXRTC_WRITE_SEEDS=DIR writes real frame sequences as fuzz_vp8_decode or
+ * fuzz_vp9_decode seeds to DIR.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -110,7 +110,7 @@ static void write_seed(const char *name, const uint8_t *data, size_t len) {
     fclose(f);
 }
 
-/* fuzz_vp8_decode seeds are frame sequences: [u16 length][frame]... */
+/* fuzz_vpN_decode seeds are frame sequences: [u16 length][frame]... */
 typedef struct seed_buf {
     uint8_t data[64 * 1024];
     size_t len;
@@ -163,7 +163,8 @@ static void solid_colours(void **state) {
     assert_int_equal(st.frames_decoded, decoded);
     assert_int_equal(st.keyframes_decoded, 1);
     assert_int_equal(st.frames_corrupt, 0);
-    if (codec == MXRTC_CODEC_VP8) write_seed("vp8_solid_320x240", seed->data, seed->len);
+    write_seed(codec == MXRTC_CODEC_VP8 ? "vp8_solid_320x240" : "vp9_solid_320x240", seed->data,
+               seed->len);
     free(seed);
     free(buf);
     sig_picture_free(&p);
@@ -316,7 +317,7 @@ static void resolution_change(void **state) {
         }
         sig_picture_free(&p);
     }
-    if (codec == MXRTC_CODEC_VP8) write_seed("vp8_resize", seed->data, seed->len);
+    write_seed(codec == MXRTC_CODEC_VP8 ? "vp8_resize" : "vp9_resize", seed->data, seed->len);
     free(seed);
     free(buf);
     mxrtc_video_encoder_free(e);
@@ -458,12 +459,11 @@ static void corrupt_then_recover(void **state) {
     assert_int_equal(mxrtc_video_decode(d, frames[KF], lens[KF], 0, &out, &got), MXRTC_OK);
     assert_true(got);
     check_pattern(&out, KF);
-    if (codec == MXRTC_CODEC_VP8) {
-        seed_buf *seed = calloc(1, sizeof *seed);
-        for (int i = 0; i < 3; i++) seed_add(seed, frames[i], lens[i]);
-        write_seed("vp8_pattern_320x240", seed->data, seed->len);
-        free(seed);
-    }
+    seed_buf *seed = calloc(1, sizeof *seed);
+    for (int i = 0; i < 3; i++) seed_add(seed, frames[i], lens[i]);
+    write_seed(codec == MXRTC_CODEC_VP8 ? "vp8_pattern_320x240" : "vp9_pattern_320x240", seed->data,
+               seed->len);
+    free(seed);
     mxrtc_video_decoder_free(d);
     for (int i = 0; i < N; i++) free(frames[i]);
 }
