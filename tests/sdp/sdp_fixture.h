@@ -56,4 +56,11 @@ static inline char *replace_all(const char *text, const char *from, const char *
     return out;
 }
 
+/* A malloc'd copy of text (strdup is POSIX, not C11). */
+static inline char *dup_text(const char *text) {
+    char *d = malloc(strlen(text) + 1);
+    if (d) strcpy(d, text);
+    return d;
+}
+
 #endif
