@@ -358,6 +358,12 @@ static int rtx_apt(const mxrtc_sdp_attrs *a, unsigned pt) {
     return (int)apt;
 }
 
+static bool listed(const unsigned *list, uint32_t n, unsigned pt) {
+    for (uint32_t i = 0; i < n; i++)
+        if (list[i] == pt) return true;
+    return false;
+}
+
 static int answer_rtp(mxrtc_sdp *s, const mxrtc_sdp *offer, const mxrtc_sdp_media *om,
                       const mxrtc_jsep_local *l, bool first, mxrtc_sdp_setup setup, bool *accepted) {
     const mxrtc_sdp_attrs *oa = &om->a;
@@ -365,9 +371,10 @@ static int answer_rtp(mxrtc_sdp *s, const mxrtc_sdp *offer, const mxrtc_sdp_medi
     unsigned kept[128];
     uint32_t nk = 0;
     *accepted = false;
+    /* A format listed twice on the m= line is kept once. */
     for (uint32_t i = 0; i < om->fmt_count && nk < 128; i++) {
         unsigned pt;
-        if (pt_of(om->fmts[i], &pt) && is_codec(oa, pt, video, l)) kept[nk++] = pt;
+        if (pt_of(om->fmts[i], &pt) && !listed(kept, nk, pt) && is_codec(oa, pt, video, l)) kept[nk++] = pt;
     }
     uint32_t ncodec = nk;
     if (ncodec == 0) return reject(s, om);
@@ -375,19 +382,20 @@ static int answer_rtp(mxrtc_sdp *s, const mxrtc_sdp *offer, const mxrtc_sdp_medi
         for (uint32_t i = 0; i < om->fmt_count && nk < 128; i++) {
             unsigned pt;
             int apt;
-            if (!pt_of(om->fmts[i], &pt) || (apt = rtx_apt(oa, pt)) < 0) continue;
-            for (uint32_t k = 0; k < ncodec; k++)
-                if (kept[k] == (unsigned)apt) { kept[nk++] = pt; break; }
+            if (!pt_of(om->fmts[i], &pt) || listed(kept, nk, pt) || (apt = rtx_apt(oa, pt)) < 0) continue;
+            if (listed(kept, ncodec, (unsigned)apt)) kept[nk++] = pt;
         }
     }
     mxrtc_sdp_media *m;
     TRY(mxrtc_sdp_add_media(s, om->type, 9, om->proto, &m));
     *accepted = true;
+    /* The m= line lists kept formats in the offer's order, each once. */
+    bool added[128] = { false };
     for (uint32_t i = 0; i < om->fmt_count; i++) {
         unsigned pt;
-        if (!pt_of(om->fmts[i], &pt)) continue;
-        for (uint32_t k = 0; k < nk; k++)
-            if (kept[k] == pt) { TRY(add_pt(s, m, pt)); break; }
+        if (!pt_of(om->fmts[i], &pt) || added[pt] || !listed(kept, nk, pt)) continue;
+        added[pt] = true;
+        TRY(add_pt(s, m, pt));
     }
     TRY(media_common(s, m, oa->mid));
     TRY(transport(s, &m->a, l, setup));

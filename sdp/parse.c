@@ -89,6 +89,18 @@ static int verbatim(parser *ps, mxrtc_sdp_attrs *a) {
     return added(ps, mxrtc_sdp_add_unknown(ps->sdp, a, ps->scratch), "bad attribute");
 }
 
+/* RFC 8839 §5.4: ice-char = ALPHA / DIGIT / "+" / "/", at most 256 of them.
+ * The lower bounds (4 and 22) bind the sender; we do not refuse a peer for them. */
+static bool ice_chars(const char *v) {
+    size_t n = 0;
+    for (; v[n]; n++) {
+        char c = v[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+            return false;
+    }
+    return n <= 256;
+}
+
 static bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -239,6 +251,7 @@ static int attribute(parser *ps, char *line) {
         char *t = v ? tok(&v) : NULL;
         if (!t || tok(&v)) return fail(ps, MXRTC_ERR_MALFORMED, "bad value");
         const char **f = n[0] == 'm' ? &a->mid : n[4] == 'u' ? &a->ice_ufrag : &a->ice_pwd;
+        if (n[0] != 'm' && !ice_chars(t)) return fail(ps, MXRTC_ERR_MALFORMED, "bad ice credentials");
         return set_once(ps, f, t, n[0] == 'm' ? "duplicate mid" : "duplicate ice credentials");
     }
     if (!strcmp(n, "ice-options")) {

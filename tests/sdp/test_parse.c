@@ -378,6 +378,8 @@ static void malformed_lines_report_line(void **state) {
         { "a=group:BUNDLE 0", "a=fingerprint:sha-256", 5, MXRTC_ERR_MALFORMED },
         { "a=group:BUNDLE 0", "a=setup:both", 5, MXRTC_ERR_MALFORMED },
         { "a=group:BUNDLE 0", "a=ice-lite:yes", 5, MXRTC_ERR_MALFORMED },
+        { "a=group:BUNDLE 0", "a=ice-ufrag:ab_cd", 5, MXRTC_ERR_MALFORMED },
+        { "a=group:BUNDLE 0", "a=ice-pwd:two words", 5, MXRTC_ERR_MALFORMED },
         { "m=audio 9 ", "m=audio 70000 ", 6, MXRTC_ERR_MALFORMED },
         { "SAVPF 111", "SAVPF 128", 6, MXRTC_ERR_MALFORMED },
         { "SAVPF 111", "SAVPF", 6, MXRTC_ERR_MALFORMED },
