@@ -15,9 +15,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Tight limits, so that every limit path is exercised too. */
+static void tight(const uint8_t *data, size_t size) {
+    mxrtc_sdp_limits lim;
+    mxrtc_sdp_limits_default(&lim);
+    lim.max_memory = 8192;
+    lim.max_lines = 64;
+    lim.max_line_len = 200;
+    lim.max_media = 2;
+    lim.max_attrs = 16;
+    lim.max_payload_types = 4;
+    lim.max_extmaps = 2;
+    lim.max_ssrcs = 2;
+    mxrtc_sdp *sdp = NULL;
+    mxrtc_sdp_error err;
+    int rc = mxrtc_sdp_parse(&sdp, (const char *)data, size, NULL, &lim, &err);
+    if (rc != MXRTC_OK && rc != MXRTC_ERR_MALFORMED && rc != MXRTC_ERR_LIMIT) abort();
+    if ((rc == MXRTC_OK) != (sdp != NULL)) abort();
+    if (rc != MXRTC_OK && err.line > lim.max_lines + 1) abort();
+    mxrtc_sdp_free(sdp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mxrtc_sdp *sdp = NULL, *again = NULL;
     mxrtc_sdp_error err;
+    tight(data, size);
     int rc = mxrtc_sdp_parse(&sdp, (const char *)data, size, NULL, NULL, &err);
     if (rc != MXRTC_OK) {
         if (rc != MXRTC_ERR_MALFORMED && rc != MXRTC_ERR_LIMIT) abort();

@@ -554,6 +554,42 @@ static void ice_restart_changes_only_credentials(void **state) {
     mxrtc_sdp_free(o3);
 }
 
+/* A bundle-only section (RFC 8843 §6: port 0 in the offer, but in the
+ * BUNDLE group) is accepted, session-level extmaps count, a format listed
+ * twice is answered once. */
+static void answer_bundle_only_and_session_extmaps(void **state) {
+    (void)state;
+    const char *text =
+        "v=0\r\no=- 5 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
+        "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=setup:actpass\r\n"
+        "a=rtpmap:111 opus/48000/2\r\n"
+        "m=video 0 UDP/TLS/RTP/SAVPF 96 97 96\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:v\r\n"
+        "a=rtpmap:96 VP8/90000\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
+    mxrtc_jsep_local l = local_config();
+    mxrtc_sdp *offer = parse_str(text), *ans = NULL;
+    assert_int_equal(mxrtc_jsep_create_answer(&ans, offer, &l, NULL, NULL), MXRTC_OK);
+    mxrtc_sdp *r = reparse(ans, NULL);
+    assert_int_equal(r->media[0].fmt_count, 1);
+    assert_int_equal(r->media[1].port, 9);
+    assert_int_equal(r->media[1].fmt_count, 2);
+    assert_int_equal(find_ext(&r->media[0].a, URI_MID)->id, 9);
+    assert_int_equal(find_ext(&r->media[1].a, URI_MID)->id, 9);
+    assert_int_equal(mxrtc_sdp_find_group(r, "BUNDLE")->count, 2);
+    assert_false(r->a.extmap_allow_mixed);
+    mxrtc_sdp_free(r);
+    mxrtc_sdp_free(ans);
+    mxrtc_sdp_free(offer);
+    /* Without BUNDLE membership, port 0 with bundle-only is a rejection. */
+    char *t = replace_all(text, "a=group:BUNDLE a v", "a=group:BUNDLE a");
+    offer = parse_str(t);
+    assert_int_equal(mxrtc_jsep_create_answer(&ans, offer, &l, NULL, NULL), MXRTC_OK);
+    assert_int_equal(ans->media[1].port, 0);
+    mxrtc_sdp_free(ans);
+    mxrtc_sdp_free(offer);
+    free(t);
+}
+
 static void bad_arguments(void **state) {
     (void)state;
     mxrtc_jsep_local l = local_config();
@@ -620,6 +656,7 @@ int main(void) {
         cmocka_unit_test(dtls_roles),
         cmocka_unit_test(renegotiation_adds_video),
         cmocka_unit_test(ice_restart_changes_only_credentials),
+        cmocka_unit_test(answer_bundle_only_and_session_extmaps),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(allocation_failures),
     };
