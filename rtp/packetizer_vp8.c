@@ -122,6 +122,9 @@ int mxrtc_vp8_assembler_push(mxrtc_vp8_assembler *a, const mxrtc_rtp_packet *pkt
     int rc = mxrtc_vp8_parse_descriptor(pkt->payload, pkt->payload_len, &d);
     if (rc) return rc;   /* as if not received: the next packet sees a gap */
 
+    /* A duplicate or a packet older than the last one is of no use here
+     * (ordering is the jitter buffer's job): ignore it without a trace. */
+    if (a->have_last_seq && (int16_t)(pkt->seq - a->last_seq) <= 0) return MXRTC_ERR_AGAIN;
     bool gap = a->have_last_seq && pkt->seq != (uint16_t)(a->last_seq + 1);
     a->have_last_seq = true;
     a->last_seq = pkt->seq;

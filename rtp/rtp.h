@@ -440,7 +440,8 @@ int mxrtc_vp8_packetizer_next(mxrtc_vp8_packetizer *pk, uint8_t *buf, size_t cap
 
 /* Collects a VP8 frame from consecutive RTP packets into a caller buffer.
  * Packets must come in sequence order (the jitter buffer orders them); a
- * gap in sequence numbers makes the frame incomplete. */
+ * gap in sequence numbers makes the frame incomplete; a duplicate or older
+ * packet is ignored (MXRTC_ERR_AGAIN). */
 typedef struct mxrtc_vp8_assembler {
     uint8_t *buf;
     size_t cap;
