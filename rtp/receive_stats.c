@@ -83,21 +83,25 @@ int mxrtc_receive_stats_update(mxrtc_receive_stats *s, uint16_t seq, uint32_t rt
     if (!s) return MXRTC_ERR_INVALID_ARGUMENT;
     s->packets_total++;
     s->bytes_total += payload_len;
+    bool advanced;
     if (!s->started) {
         s->started = true;
         init_seq(s, seq);
         if (s->min_sequential > 1) {
+            /* A.1: the first packet opens the probation */
             s->max_seq = (uint16_t)(seq - 1);
             s->probation = s->min_sequential;
-        } else {
-            s->probation = 0;
-            s->max_seq = (uint16_t)(seq - 1);   /* so this packet advances */
+            (void)update_seq(s, seq, &advanced);
+            return MXRTC_ERR_AGAIN;
         }
+        s->probation = 0;       /* no probation: the source is valid at once */
+        s->received = 1;
+        advanced = true;
+    } else {
+        bool on_probation = s->probation > 0;
+        if (!update_seq(s, seq, &advanced))
+            return on_probation ? MXRTC_ERR_AGAIN : MXRTC_ERR_MALFORMED;
     }
-    bool on_probation = s->probation > 0;
-    bool advanced;
-    if (!update_seq(s, seq, &advanced))
-        return on_probation ? MXRTC_ERR_AGAIN : MXRTC_ERR_MALFORMED;
     if (advanced && s->clock_rate) {
         /* A.8: transit time in timestamp units; its difference between
          * consecutive packets feeds a 1/16 gain filter (jitter kept x16). */
