@@ -97,7 +97,9 @@ static int walk_next(delta_walk *dw, size_t i, int32_t *ticks) {
 
 /* Greedy chunk encoder: symbols collect while they still fit one chunk; a
  * uniform run grows into a run-length chunk (§3.1.3), a mixed one becomes a
- * status vector (§3.1.4), one-bit if it holds no large delta. */
+ * status vector (§3.1.4), one-bit if it holds no large delta. A vector
+ * always stands for all its 14 or 7 symbols, so only the last chunk of the
+ * feedback may be a partly used vector (the status count ends it). */
 typedef struct chunker {
     mxrtc_writer *w;
     uint8_t sym[14];
@@ -106,22 +108,37 @@ typedef struct chunker {
     bool has_large;
 } chunker;
 
-static void chunk_emit(chunker *c) {
-    if (c->n == 0) return;
-    uint16_t v;
-    if (c->all_same) {
-        v = (uint16_t)(c->sym[0] << 13 | c->n);
-    } else if (c->has_large) {
-        v = 0xc000;
-        for (size_t i = 0; i < c->n; i++) v |= (uint16_t)(c->sym[i] << (2 * (6 - i)));
-    } else {
-        v = 0x8000;
-        for (size_t i = 0; i < c->n; i++) v |= (uint16_t)(c->sym[i] << (13 - i));
-    }
-    mxrtc_write_u16(c->w, v);
-    c->n = 0;
+static void chunk_rescan(chunker *c) {
     c->all_same = true;
     c->has_large = false;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->sym[i] != c->sym[0]) c->all_same = false;
+        if (c->sym[i] == MXRTC_TWCC_LARGE_DELTA) c->has_large = true;
+    }
+}
+
+/* Writes one chunk from the front of the buffer. */
+static void chunk_emit_one(chunker *c) {
+    uint16_t v;
+    size_t used;
+    if (c->all_same) {
+        v = (uint16_t)(c->sym[0] << 13 | c->n);
+        used = c->n;
+    } else if (!c->has_large) {
+        /* mid-stream only when full (see chunk_can_add); partial at the end */
+        v = 0x8000;
+        for (size_t i = 0; i < c->n; i++) v |= (uint16_t)(c->sym[i] << (13 - i));
+        used = c->n;
+    } else {
+        used = c->n < 7 ? c->n : 7;
+        v = 0xc000;
+        for (size_t i = 0; i < used; i++) v |= (uint16_t)(c->sym[i] << (2 * (6 - i)));
+    }
+    mxrtc_write_u16(c->w, v);
+    size_t keep = c->n - used;   /* a run longer than 14 is always used whole */
+    if (keep) memmove(c->sym, c->sym + used, keep);
+    c->n = keep;
+    chunk_rescan(c);
 }
 
 static bool chunk_can_add(const chunker *c, uint8_t s) {
@@ -131,11 +148,32 @@ static bool chunk_can_add(const chunker *c, uint8_t s) {
 }
 
 static void chunk_add(chunker *c, uint8_t s) {
-    if (!chunk_can_add(c, s)) chunk_emit(c);
+    /* When the symbol does not fit: a uniform buffer becomes a run, a full
+     * one-bit buffer a vector, anything else gives its first 7 symbols to a
+     * two-bit vector and keeps the rest. */
+    while (!chunk_can_add(c, s)) {
+        if (!c->all_same && !c->has_large && c->n < 14) {
+            /* s is a large delta: the 1-bit vector cannot take it */
+            size_t keep = c->n - 7;
+            uint16_t v = 0xc000;
+            for (size_t i = 0; i < 7; i++) v |= (uint16_t)(c->sym[i] << (2 * (6 - i)));
+            mxrtc_write_u16(c->w, v);
+            memmove(c->sym, c->sym + 7, keep);
+            c->n = keep;
+            chunk_rescan(c);
+        } else {
+            chunk_emit_one(c);
+        }
+    }
     if (c->n < 14) c->sym[c->n] = s;
     if (c->n > 0 && s != c->sym[0]) c->all_same = false;
+    if (c->n == 0) c->all_same = true;
     if (s == MXRTC_TWCC_LARGE_DELTA) c->has_large = true;
     c->n++;
+}
+
+static void chunk_flush(chunker *c) {
+    while (c->n > 0) chunk_emit_one(c);
 }
 
 int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_ssrc,
@@ -165,7 +203,7 @@ int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_
     chunker c = {w, {0}, 0, true, false};
     dw.prev = ref * MXRTC_TWCC_REFTIME_US;
     for (size_t i = 0; i < count; i++) chunk_add(&c, (uint8_t)walk_next(&dw, i, &ticks));
-    chunk_emit(&c);
+    chunk_flush(&c);
 
     /* Pass 3: receive deltas. */
     dw.prev = ref * MXRTC_TWCC_REFTIME_US;

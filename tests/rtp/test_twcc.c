@@ -126,6 +126,36 @@ static void long_run_of_losses(void **state) {
     assert_true(w.pos < 40);   /* a few run-length chunks, not thousands of symbols */
 }
 
+/* Found by fuzz_rtcp: a one-bit vector must not be cut short before the
+ * last chunk (it always stands for 14 symbols). 11 small, 1 lost, 1 large,
+ * 1 small: the first 7 go to a two-bit vector, the rest to another. */
+static void mixed_symbols_before_large_delta(void **state) {
+    (void)state;
+    int64_t arr[14];
+    for (int i = 0; i < 11; i++) arr[i] = 64000 + 1000 * i;
+    arr[11] = -1;
+    arr[12] = 64000 + 10000 + 200000;
+    arr[13] = 64000 + 10000 + 201000;
+    uint8_t buf[64];
+    mxrtc_writer w;
+    mxrtc_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(mxrtc_rtcp_write_twcc(&w, 1, 2, 0, 0, arr, 14), MXRTC_OK);
+    const uint8_t chunks[] = {0xd5, 0x55, 0xd5, 0x49};
+    assert_memory_equal(buf + 20, chunks, sizeof chunks);
+    mxrtc_rtcp_iter it;
+    mxrtc_rtcp_header h;
+    mxrtc_rtcp_iter_init(&it, buf, w.pos);
+    assert_int_equal(mxrtc_rtcp_next(&it, &h), 1);
+    mxrtc_twcc_packet pk[14];
+    mxrtc_twcc_feedback fb = {.packets = pk, .packet_cap = 14};
+    assert_int_equal(mxrtc_rtcp_parse_twcc(&h, &fb), MXRTC_OK);
+    for (int i = 0; i < 14; i++) {
+        assert_int_equal(pk[i].status != MXRTC_TWCC_NOT_RECEIVED, arr[i] >= 0);
+        if (arr[i] >= 0) assert_true(pk[i].arrival_us == arr[i]);
+    }
+    assert_int_equal(pk[12].status, MXRTC_TWCC_LARGE_DELTA);
+}
+
 static void builder_limits(void **state) {
     (void)state;
     uint8_t buf[64];
@@ -197,6 +227,7 @@ int main(void) {
         cmocka_unit_test(run_length_two_bit_vector_large_deltas),
         cmocka_unit_test(one_bit_vector),
         cmocka_unit_test(long_run_of_losses),
+        cmocka_unit_test(mixed_symbols_before_large_delta),
         cmocka_unit_test(builder_limits),
         cmocka_unit_test(bad_feedback),
     };
