@@ -178,9 +178,12 @@ void mxrtc_opus_decoder_reset(mxrtc_opus_decoder *d);
 void mxrtc_opus_decoder_get_stats(const mxrtc_opus_decoder *d, mxrtc_opus_decoder_stats *out);
 int mxrtc_opus_decoder_channels(const mxrtc_opus_decoder *d);
 
-/* Samples per channel in packet (all frames), MXRTC_ERR_MALFORMED if it is
- * not a valid Opus packet. Does not need a decoder. */
-int mxrtc_opus_packet_samples(const uint8_t *packet, size_t len);
+/* Samples per channel in packet (all frames), MXRTC_ERR_MALFORMED if libopus
+ * does not accept its framing (RFC 6716 §3.4). Does not need a decoder. The
+ * decoder path checks with libopus itself; rtp/ has its own TOC parser
+ * (mxrtc_opus_packet_samples in rtp/rtp.h) because it must not depend on
+ * codecs/, and tests/codecs cross-check the two. */
+int mxrtc_opus_decoder_packet_samples(const uint8_t *packet, size_t len);
 
 /* ---- video (VP8, VP9) --------------------------------------------------- */
 

@@ -214,7 +214,7 @@ void mxrtc_opus_decoder_free(mxrtc_opus_decoder *d) {
     mxrtc_free(alloc_of(d->has_alloc, &a), d);
 }
 
-int mxrtc_opus_packet_samples(const uint8_t *packet, size_t len) {
+int mxrtc_opus_decoder_packet_samples(const uint8_t *packet, size_t len) {
     /* RFC 6716 §3.1: a packet has at least the TOC byte; §3.4 [R1]. */
     if (!packet || len == 0 || len > 0x7fffffff) return MXRTC_ERR_MALFORMED;
     /* opus_packet_parse checks the framing requirements of RFC 6716 §3.4
@@ -238,7 +238,7 @@ static int valid_gap(size_t samples) {
 int mxrtc_opus_decode(mxrtc_opus_decoder *d, const uint8_t *packet, size_t len,
                       int16_t *pcm, size_t max_samples) {
     if (!d || !pcm) return MXRTC_ERR_INVALID_ARGUMENT;
-    int n = mxrtc_opus_packet_samples(packet, len);
+    int n = mxrtc_opus_decoder_packet_samples(packet, len);
     if (n < 0) {
         d->stats.malformed_packets++;
         return n;
@@ -286,7 +286,7 @@ int mxrtc_opus_decode_dtx_gap(mxrtc_opus_decoder *d, int16_t *pcm, size_t sample
 int mxrtc_opus_decode_fec(mxrtc_opus_decoder *d, const uint8_t *next, size_t len,
                           int16_t *pcm, size_t samples) {
     if (!d || !pcm || !valid_gap(samples)) return MXRTC_ERR_INVALID_ARGUMENT;
-    int n = mxrtc_opus_packet_samples(next, len);
+    int n = mxrtc_opus_decoder_packet_samples(next, len);
     if (n < 0) {
         d->stats.malformed_packets++;
         return n;

@@ -6,7 +6,7 @@
  * rather than losses), then [u16 big-endian length][packet]...; a length
  * beyond the end takes what is left, and length 0 is a lost packet.
  * Checks the wrapper's contract: a success returns a sample count that fits
- * the buffer and matches mxrtc_opus_packet_samples(), and the only error for
+ * the buffer and matches mxrtc_opus_decoder_packet_samples(), and the only error for
  * packet bytes is MXRTC_ERR_MALFORMED.
  * Seeds: real Opus packets written by tests/codecs (MXRTC_WRITE_SEEDS).
  */
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (rc != 960) abort();
             continue;
         }
-        int expect = mxrtc_opus_packet_samples(pkt, len);
+        int expect = mxrtc_opus_decoder_packet_samples(pkt, len);
         if (try_fec) {
             rc = mxrtc_opus_decode_fec(d, pkt, len, pcm, 960);
             if (rc != (expect < 0 ? MXRTC_ERR_MALFORMED : 960)) abort();

@@ -120,7 +120,7 @@ static void tone_roundtrip(int channels, int frame_ms, const double hz[2]) {
     stream *s = encode_all(&cfg, in, RATE);
     assert_int_equal(s->count, (size_t)(1000 / frame_ms));
     for (size_t i = 0; i < s->count; i++)
-        assert_int_equal(mxrtc_opus_packet_samples(s->data[i], (size_t)s->len[i]), (int)s->frame);
+        assert_int_equal(mxrtc_opus_decoder_packet_samples(s->data[i], (size_t)s->len[i]), (int)s->frame);
     size_t got = decode_all(s, channels, out);
     assert_int_equal(got, (size_t)RATE);
 
@@ -481,7 +481,7 @@ static void malformed_packets(void **state) {
     for (size_t i = 0; i < nbad; i++) {
         assert_int_equal(mxrtc_opus_decode(dec, bad[i].p, bad[i].n, out, MXRTC_OPUS_MAX_FRAME_SAMPLES),
                          MXRTC_ERR_MALFORMED);
-        assert_int_equal(mxrtc_opus_packet_samples(bad[i].p, bad[i].n), MXRTC_ERR_MALFORMED);
+        assert_int_equal(mxrtc_opus_decoder_packet_samples(bad[i].p, bad[i].n), MXRTC_ERR_MALFORMED);
         assert_int_equal(mxrtc_opus_decode_fec(dec, bad[i].p, bad[i].n, out, 960), MXRTC_ERR_MALFORMED);
     }
     assert_int_equal(mxrtc_opus_decode(dec, code1_odd, 0, out, 960), MXRTC_ERR_MALFORMED);
@@ -514,7 +514,7 @@ static void malformed_packets(void **state) {
         for (size_t j = 0; j < len; j++) junk[j] = (uint8_t)mxrtc_seeded_random_next(&g);
         int r = mxrtc_opus_decode(dec, junk, len, out, MXRTC_OPUS_MAX_FRAME_SAMPLES);
         if (r >= 0) {
-            assert_int_equal(r, mxrtc_opus_packet_samples(junk, len));
+            assert_int_equal(r, mxrtc_opus_decoder_packet_samples(junk, len));
             ok++;
         } else {
             assert_int_equal(r, MXRTC_ERR_MALFORMED);
