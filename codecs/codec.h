@@ -255,7 +255,8 @@ int mxrtc_video_encode(mxrtc_video_encoder *e, const mxrtc_i420 *pic, uint8_t *o
 typedef struct mxrtc_video_decoder_stats {
     uint64_t frames_decoded;
     uint64_t keyframes_decoded;
-    uint64_t frames_dropped;      /* discarded while waiting for a keyframe */
+    uint64_t frames_dropped;      /* not shown: waiting for a keyframe, oversized
+                                     (MXRTC_ERR_LIMIT) or not 4:2:0 (UNSUPPORTED) */
     uint64_t frames_corrupt;      /* rejected as MXRTC_ERR_MALFORMED */
 } mxrtc_video_decoder_stats;
 
@@ -277,9 +278,10 @@ void mxrtc_video_decoder_free(mxrtc_video_decoder *d);
  *  - MXRTC_ERR_UNSUPPORTED: a valid stream this wrapper cannot output (VP9
  *    profiles 1-3: not 8-bit 4:2:0); the decoder needs a keyframe.
  *  - MXRTC_ERR_LIMIT: the frame declares a size above MXRTC_VIDEO_MAX_DIMENSION.
- *  - MXRTC_ERR_INVALID_ARGUMENT.
- * After any of these, mxrtc_video_decoder_needs_keyframe() returns 1 until a
- * keyframe decodes: the video receive path sends a PLI then. */
+ *  - MXRTC_ERR_NO_MEMORY: libvpx could not allocate its frame buffers.
+ *  - MXRTC_ERR_INVALID_ARGUMENT: NULL pointers (the stream state is untouched).
+ * After any but the last, mxrtc_video_decoder_needs_keyframe() returns 1
+ * until a keyframe decodes: the video receive path sends a PLI then. */
 int mxrtc_video_decode(mxrtc_video_decoder *d, const uint8_t *data, size_t len,
                        mxrtc_time_us timestamp_us, mxrtc_i420 *pic, int *got_frame);
 
