@@ -8,7 +8,7 @@ set -euo pipefail
 
 PKGS=(
   # toolchain
-  gcc cmake ninja-build pkg-config make git ca-certificates
+  gcc libc6-dev cmake ninja-build pkg-config make git ca-certificates
   # libraries the core links (DESIGN.md: Debian 12 packages only)
   libmbedtls-dev libsrtp2-dev libopus-dev libvpx-dev libusrsctp-dev
   libcjson-dev libjansson-dev
