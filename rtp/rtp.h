@@ -568,4 +568,109 @@ int mxrtc_send_stats_sr(const mxrtc_send_stats *s, mxrtc_time_us now, mxrtc_rtcp
 int mxrtc_send_stats_on_report_block(mxrtc_send_stats *s, const mxrtc_rtcp_report_block *rb,
                                      mxrtc_time_us now, uint64_t *rtt_us);
 
+/* ======================================================================
+ * Loss recovery: receive-side NACK generation, send-side history and RTX
+ * (RFC 4585 §6.2.1, RFC 4588)
+ * ==================================================================== */
+
+#define MXRTC_NACK_MAX_LIST 512   /* compile-time bound of the missing list */
+
+typedef struct mxrtc_nack_config {
+    size_t max_list;              /* 1..MXRTC_NACK_MAX_LIST (default 256) */
+    uint32_t max_gap;             /* a jump larger than this clears the list (default 1000) */
+    mxrtc_time_us reorder_wait;   /* wait before the first NACK (default 10 ms) */
+    uint16_t reorder_packets;     /* ...unless this many newer packets came (default 3) */
+    uint8_t max_retries;          /* NACKs per packet (default 10) */
+    mxrtc_time_us max_age;        /* give up on a packet after this (default 1 s) */
+    mxrtc_time_us default_rtt;    /* resend interval until an RTT is known (default 100 ms) */
+} mxrtc_nack_config;
+
+typedef struct mxrtc_nack_entry {
+    uint16_t seq;
+    uint8_t tries;
+    mxrtc_time_us first_seen;     /* when a newer packet showed it missing */
+    mxrtc_time_us last_sent;
+} mxrtc_nack_entry;
+
+typedef struct mxrtc_nack_gen {
+    mxrtc_nack_config cfg;
+    bool started;
+    uint16_t newest;
+    bool bad_seq_valid;           /* a far-old packet seen; its successor restarts */
+    uint16_t bad_seq;
+    mxrtc_time_us rtt;
+    size_t count;                 /* entries in list[], oldest first */
+    mxrtc_nack_entry list[MXRTC_NACK_MAX_LIST];
+    uint64_t recovered;           /* missing packets that came after all */
+    uint64_t given_up;            /* dropped after max_retries / max_age */
+    uint64_t overflowed;          /* dropped because the list was full or the gap too large */
+    uint64_t nacks_sent;          /* sequence numbers asked for, repeats included */
+} mxrtc_nack_gen;
+
+/* Default values for every field. */
+void mxrtc_nack_config_init(mxrtc_nack_config *cfg);
+/* cfg NULL = defaults; out-of-range fields are clamped. */
+void mxrtc_nack_init(mxrtc_nack_gen *g, const mxrtc_nack_config *cfg);
+/* Sets the RTT used as the resend interval (0 = back to the default). */
+void mxrtc_nack_set_rtt(mxrtc_nack_gen *g, mxrtc_time_us rtt);
+/* Feeds the sequence number of every received media packet (also ones
+ * recovered through RTX). MXRTC_OK, or MXRTC_ERR_LIMIT when losses were
+ * dropped from tracking (list full or a jump over max_gap): retransmission
+ * cannot repair that, the caller should ask for a key frame. */
+int mxrtc_nack_on_packet(mxrtc_nack_gen *g, uint16_t seq, mxrtc_time_us now);
+/* Writes the sequence numbers due for a NACK now into seqs (oldest first,
+ * ready for mxrtc_rtcp_write_nack) and counts the attempt. Entries past
+ * max_retries or max_age are dropped first; *gave_up (may be NULL) tells
+ * whether any were, i.e. a key frame request is due. MXRTC_OK (count may be
+ * 0); when more are due than cap, the rest wait for the next poll. */
+int mxrtc_nack_poll(mxrtc_nack_gen *g, mxrtc_time_us now, uint16_t *seqs, size_t cap,
+                    size_t *count, bool *gave_up);
+/* The earliest time mxrtc_nack_poll has something to do, or MXRTC_TIME_NEVER. */
+mxrtc_time_us mxrtc_nack_deadline(const mxrtc_nack_gen *g);
+
+/* Send-side packet history answering NACKs with RTX packets. */
+typedef struct mxrtc_rtx_history mxrtc_rtx_history;
+
+typedef struct mxrtc_rtx_config {
+    size_t capacity;              /* packets kept (default 512) */
+    size_t max_packet;            /* largest RTP packet stored (default 1200) */
+    uint32_t rtx_ssrc;            /* RFC 4588 §4: the RTX stream's own SSRC ... */
+    uint8_t rtx_pt;               /* ... and payload type (a=fmtp apt=) */
+    uint16_t first_rtx_seq;       /* ... and sequence space (random start) */
+} mxrtc_rtx_config;
+
+/* Allocates the history (capacity x max_packet bytes, once). MXRTC_ERR_NO_MEMORY,
+ * MXRTC_ERR_INVALID_ARGUMENT (capacity 0 or above 32768, max_packet < 12). */
+int mxrtc_rtx_history_new(mxrtc_rtx_history **out, const mxrtc_allocator *alloc,
+                          const mxrtc_rtx_config *cfg);
+void mxrtc_rtx_history_free(mxrtc_rtx_history *h);   /* NULL is fine */
+/* Keeps a copy of a sent (unprotected) RTP packet, replacing the oldest.
+ * MXRTC_ERR_LIMIT if larger than max_packet, MXRTC_ERR_TRUNCATED under 12 bytes. */
+int mxrtc_rtx_history_put(mxrtc_rtx_history *h, const uint8_t *pkt, size_t len,
+                          mxrtc_time_us now);
+/* Builds the RTX packet for media sequence number seq into buf: the stored
+ * header (CSRCs, extensions, marker, timestamp) with the RTX SSRC, PT and
+ * next RTX sequence number, then the original sequence number (OSN) and the
+ * original payload (RFC 4588 §4). A packet is resent at most once per
+ * min_interval (the RTT). Returns the length, MXRTC_ERR_NOT_FOUND if the
+ * packet is no longer kept, MXRTC_ERR_AGAIN if it was resent within
+ * min_interval, MXRTC_ERR_BUFFER_TOO_SMALL. */
+int mxrtc_rtx_history_resend(mxrtc_rtx_history *h, uint16_t seq, mxrtc_time_us now,
+                             mxrtc_time_us min_interval, uint8_t *buf, size_t cap);
+/* Packets answered and NACKed seqs no longer kept, for stats. */
+uint64_t mxrtc_rtx_history_resent(const mxrtc_rtx_history *h);
+uint64_t mxrtc_rtx_history_missed(const mxrtc_rtx_history *h);
+
+/* Builds an RTX packet from an original RTP packet (RFC 4588 §4). Returns
+ * the length or an error of mxrtc_rtp_parse / MXRTC_ERR_BUFFER_TOO_SMALL. */
+int mxrtc_rtx_encapsulate(const uint8_t *orig, size_t len, uint32_t rtx_ssrc, uint8_t rtx_pt,
+                          uint16_t rtx_seq, uint8_t *buf, size_t cap);
+/* Turns a parsed RTX packet back into the original in *out (header copied,
+ * seq = OSN, ssrc = media_ssrc, pt = media_pt from the apt mapping, payload
+ * borrowed from rtx after the OSN). MXRTC_ERR_NOT_FOUND for a padding-only
+ * RTX packet (bandwidth probing: nothing inside), MXRTC_ERR_TRUNCATED for a
+ * 1-byte payload. */
+int mxrtc_rtx_decapsulate(const mxrtc_rtp_packet *rtx, uint32_t media_ssrc, uint8_t media_pt,
+                          mxrtc_rtp_packet *out);
+
 #endif /* MXRTC_RTP_RTP_H */
