@@ -438,16 +438,16 @@ int mxrtc_vp8_packetizer_init(mxrtc_vp8_packetizer *pk, const uint8_t *frame, si
  * MXRTC_ERR_AGAIN when none are left, MXRTC_ERR_BUFFER_TOO_SMALL. */
 int mxrtc_vp8_packetizer_next(mxrtc_vp8_packetizer *pk, uint8_t *buf, size_t cap, bool *last);
 
-/* Collects a VP8 frame from consecutive RTP packets into a caller buffer.
- * Packets must come in sequence order (the jitter buffer orders them); a
- * gap in sequence numbers makes the frame incomplete; a duplicate or older
- * packet is ignored (MXRTC_ERR_AGAIN). */
-typedef struct mxrtc_vp8_assembler {
+/* Collects a video frame (VP8 or VP9) from consecutive RTP packets into a
+ * caller buffer. Packets must come in sequence order (the jitter buffer
+ * orders them); a gap in sequence numbers makes the frame incomplete; a
+ * duplicate or older packet is ignored (MXRTC_ERR_AGAIN). The RTP marker
+ * ends a frame. */
+typedef struct mxrtc_frame_assembler {
     uint8_t *buf;
     size_t cap;
     size_t len;
     bool active;               /* collecting a frame */
-    bool broken;               /* the frame being collected has a gap */
     bool skipping;             /* discarding the rest of frame skip_ts */
     uint32_t skip_ts;
     bool have_last_seq;
@@ -458,9 +458,9 @@ typedef struct mxrtc_vp8_assembler {
     uint16_t picture_id;
     uint64_t frames_complete;
     uint64_t frames_incomplete;
-} mxrtc_vp8_assembler;
+} mxrtc_frame_assembler;
 
-typedef struct mxrtc_vp8_frame {
+typedef struct mxrtc_video_frame {
     const uint8_t *data;       /* into the assembler's buffer, valid until the next push */
     size_t len;
     uint32_t ts;
@@ -468,18 +468,31 @@ typedef struct mxrtc_vp8_frame {
     bool has_picture_id;
     uint16_t picture_id;
     bool lost_frame;           /* set when this push abandoned an incomplete frame */
-} mxrtc_vp8_frame;
+} mxrtc_video_frame;
 
-void mxrtc_vp8_assembler_init(mxrtc_vp8_assembler *a, uint8_t *buf, size_t cap);
-/* Feeds one RTP packet. Returns MXRTC_OK with *out filled when it completed a
- * frame (marker bit, no gap); MXRTC_ERR_AGAIN when more packets are needed;
- * MXRTC_ERR_LIMIT when the frame outgrew the buffer (it is dropped);
- * MXRTC_ERR_MALFORMED when a completed key frame lacks the RFC 6386 §9.1
- * start code (dropped); a descriptor error (packet ignored, counts as lost). out->lost_frame tells whether an
- * incomplete frame was abandoned during this call (a gap, or a new
- * timestamp before the marker). */
-int mxrtc_vp8_assembler_push(mxrtc_vp8_assembler *a, const mxrtc_rtp_packet *pkt,
-                             mxrtc_vp8_frame *out);
+/* What a codec's depacketizer says about one packet. */
+typedef struct mxrtc_frame_part {
+    bool first;                /* starts a frame (VP8: S and PID 0; VP9: B, SID 0) */
+    bool keyframe;
+    bool has_picture_id;
+    uint16_t picture_id;
+    const uint8_t *payload;    /* codec bytes after the descriptor */
+    size_t len;
+} mxrtc_frame_part;
+
+void mxrtc_frame_assembler_init(mxrtc_frame_assembler *a, uint8_t *buf, size_t cap);
+/* Codec-independent step, for the wrappers below. Returns as they do. */
+int mxrtc_frame_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                               const mxrtc_frame_part *part, mxrtc_video_frame *out);
+/* Feeds one VP8 RTP packet. Returns MXRTC_OK with *out filled when it
+ * completed a frame (marker bit, no gap); MXRTC_ERR_AGAIN when more packets
+ * are needed; MXRTC_ERR_LIMIT when the frame outgrew the buffer (it is
+ * dropped); MXRTC_ERR_MALFORMED when a completed key frame lacks the RFC 6386
+ * §9.1 start code (dropped); a descriptor error (packet ignored, counts as
+ * lost). out->lost_frame tells whether an incomplete frame was abandoned
+ * during this call (a gap, or a new timestamp before the marker). */
+int mxrtc_vp8_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                             mxrtc_video_frame *out);
 
 /* ======================================================================
  * Reports: receive statistics (RFC 3550 A.1, A.3, A.8) and sender side

@@ -55,7 +55,7 @@ static size_t send_frame(sent *out, size_t max_out, const uint8_t *frame, size_t
     return n;
 }
 
-static int push(mxrtc_vp8_assembler *a, const sent *s, mxrtc_vp8_frame *f) {
+static int push(mxrtc_frame_assembler *a, const sent *s, mxrtc_video_frame *f) {
     mxrtc_rtp_packet p;
     assert_int_equal(mxrtc_rtp_parse(&p, s->pkt, s->len), MXRTC_OK);
     return mxrtc_vp8_assembler_push(a, &p, f);
@@ -76,9 +76,9 @@ static void round_trip(size_t mtu, size_t frame_len, size_t expect_packets) {
     }
     assert_true(mx - mn <= 1);
 
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     for (size_t i = 0; i + 1 < n; i++) assert_int_equal(push(&a, &pkts[i], &f), MXRTC_ERR_AGAIN);
     assert_int_equal(push(&a, &pkts[n - 1], &f), MXRTC_OK);
     assert_int_equal(f.len, frame_len);
@@ -118,9 +118,9 @@ static void vp8_lost_middle_packet(void **state) {
     size_t n2 = send_frame(p2, 8, f2, sizeof f2, 1200, &seq, 3000, 2);
     assert_int_equal(n1, 3);
     assert_int_equal(n2, 1);
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(push(&a, &p1[0], &f), MXRTC_ERR_AGAIN);
     /* p1[1] lost */
     assert_int_equal(push(&a, &p1[2], &f), MXRTC_ERR_AGAIN);
@@ -148,9 +148,9 @@ static void vp8_lost_last_and_first_packets(void **state) {
     assert_int_equal(send_frame(p1, 4, f1, sizeof f1, 1200, &seq, 0, 1), 2);
     assert_int_equal(send_frame(p2, 4, f2, sizeof f2, 1200, &seq, 3000, 2), 2);
     assert_int_equal(send_frame(p3, 4, f3, sizeof f3, 1200, &seq, 6000, 3), 1);
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(push(&a, &p1[0], &f), MXRTC_ERR_AGAIN);
     /* p1[1] (the marker) lost, p2[0] (frame 2's start) lost */
     assert_int_equal(push(&a, &p2[1], &f), MXRTC_ERR_AGAIN);
@@ -174,9 +174,9 @@ static void vp8_frame_too_big_for_buffer(void **state) {
     make_frame(f1, sizeof f1, true, 6);
     uint16_t seq = 0;
     assert_int_equal(send_frame(p1, 4, f1, sizeof f1, 1200, &seq, 0, 1), 3);
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(push(&a, &p1[0], &f), MXRTC_ERR_AGAIN);
     assert_int_equal(push(&a, &p1[1], &f), MXRTC_ERR_LIMIT);
     assert_int_equal(push(&a, &p1[2], &f), MXRTC_ERR_AGAIN);
@@ -244,9 +244,9 @@ static void vp8_assembler_rejects_bad_keyframe_header(void **state) {
     mxrtc_rtp_packet p;
     assert_int_equal(mxrtc_rtp_parse(&p, pkt, sizeof pkt), MXRTC_OK);
     uint8_t abuf[64];
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(mxrtc_vp8_assembler_push(&a, &p, &f), MXRTC_ERR_MALFORMED);
     assert_int_equal(a.frames_incomplete, 1);
 }
