@@ -494,6 +494,74 @@ int mxrtc_frame_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet 
 int mxrtc_vp8_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
                              mxrtc_video_frame *out);
 
+/* ---- VP9 (RFC 9628) ---- */
+
+#define MXRTC_VP9_CLOCK_RATE 90000    /* RFC 9628 §4.1 */
+#define MXRTC_VP9_MAX_SPATIAL 8       /* §4.2.1: N_S is 3 bits */
+
+typedef struct mxrtc_vp9_descriptor {
+    bool has_picture_id;       /* I */
+    bool picture_id_15bit;     /* M */
+    uint16_t picture_id;
+    bool inter_predicted;      /* P */
+    bool has_layers;           /* L */
+    bool flexible;             /* F */
+    bool start;                /* B: start of a layer frame */
+    bool end;                  /* E: end of a layer frame */
+    bool has_ss;               /* V: scalability structure follows */
+    bool not_upper_ref;        /* Z */
+    uint8_t tid;
+    bool switching_up;         /* U */
+    uint8_t sid;
+    bool inter_layer;          /* D */
+    bool has_tl0picidx;        /* non-flexible mode with L */
+    uint8_t tl0picidx;
+    uint8_t p_diff_count;      /* flexible mode with P: 1..3 reference diffs */
+    uint8_t p_diff[3];
+    /* scalability structure (§4.2.1) */
+    uint8_t ss_spatial_layers; /* N_S + 1 */
+    bool ss_has_resolution;    /* Y */
+    uint16_t ss_width[MXRTC_VP9_MAX_SPATIAL];
+    uint16_t ss_height[MXRTC_VP9_MAX_SPATIAL];
+    uint8_t ss_groups;         /* N_G (entries parsed and skipped) */
+    bool keyframe;             /* B, not P, base spatial layer */
+    size_t descriptor_len;
+    const uint8_t *payload;
+    size_t payload_len;
+} mxrtc_vp9_descriptor;
+
+/* RFC 9628 §4.2. MXRTC_ERR_TRUNCATED if the descriptor (with its SS) runs
+ * past the payload or no VP9 bytes follow it; MXRTC_ERR_MALFORMED for a
+ * fourth P_DIFF (N set on the third) or flexible mode without a picture id
+ * (§4.2: I MUST be 1 there). */
+int mxrtc_vp9_parse_descriptor(const uint8_t *payload, size_t len, mxrtc_vp9_descriptor *d);
+
+typedef struct mxrtc_vp9_packetizer {
+    const uint8_t *frame;
+    size_t frame_len;
+    size_t offset;
+    size_t max_payload;
+    size_t packets_left;
+    uint16_t picture_id;
+    bool keyframe;
+    uint16_t width, height;    /* for the SS on a key frame; 0 = no SS */
+} mxrtc_vp9_packetizer;
+
+/* Splits one frame (single spatial and temporal layer, non-flexible mode)
+ * into payloads of at most max_payload bytes: descriptor with I (15-bit
+ * picture id), P for inter frames, B/E on the first/last packet, and on a
+ * key frame's first packet an SS with the resolution when width and height
+ * are given. MXRTC_ERR_INVALID_ARGUMENT for an empty frame or no room. */
+int mxrtc_vp9_packetizer_init(mxrtc_vp9_packetizer *pk, const uint8_t *frame, size_t frame_len,
+                              size_t max_payload, uint16_t picture_id, bool keyframe,
+                              uint16_t width, uint16_t height);
+/* As mxrtc_vp8_packetizer_next. */
+int mxrtc_vp9_packetizer_next(mxrtc_vp9_packetizer *pk, uint8_t *buf, size_t cap, bool *last);
+/* As mxrtc_vp8_assembler_push for VP9 (a frame is the whole picture up to
+ * the marker; it starts at B in the base spatial layer). */
+int mxrtc_vp9_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                             mxrtc_video_frame *out);
+
 /* ======================================================================
  * Reports: receive statistics (RFC 3550 A.1, A.3, A.8) and sender side
  * ==================================================================== */
