@@ -113,9 +113,8 @@ typedef struct mxrtc_rtp_ext_map {
 int mxrtc_rtp_get_mid(const mxrtc_rtp_packet *p, const mxrtc_rtp_ext_map *m,
                       char *out, size_t cap);
 /* RFC 6464 §3: V flag (voice activity) and level in -dBov (0..127).
- * MXRTC_ERR_NOT_FOUND, or MXRTC_ERR_MALFORMED for a length other than 1
- * (a two-byte form element may carry padding after it; we require 1..4 and read
- * the first byte). */
+ * MXRTC_ERR_NOT_FOUND, or MXRTC_ERR_MALFORMED for a length outside 1..4
+ * (the value is one byte; senders may pad it, so the first byte is read). */
 int mxrtc_rtp_get_audio_level(const mxrtc_rtp_packet *p, const mxrtc_rtp_ext_map *m,
                               bool *voice, uint8_t *level);
 /* abs-send-time: 24-bit 6.18 fixed-point seconds. MXRTC_ERR_NOT_FOUND or
