@@ -358,6 +358,33 @@ int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_
                           uint16_t base_seq, uint8_t fb_pkt_count,
                           const int64_t *arrival_us, size_t count);
 
+/* Receive side of TWCC: the arrival time of every transport-wide sequence
+ * number since the last feedback, in a bounded window, turned into feedback
+ * packets when the caller's timer says so (typically every 50-100 ms). */
+#define MXRTC_TWCC_HISTORY 4096
+
+typedef struct mxrtc_twcc_recorder {
+    bool started;
+    int64_t next;                 /* unwrapped seq of the first one not reported */
+    int64_t max;                  /* highest unwrapped seq received */
+    uint8_t fb_count;             /* §3.1: feedback packet count, wraps */
+    uint64_t dropped;             /* left the window before being reported */
+    int64_t arrival[MXRTC_TWCC_HISTORY];   /* by seq modulo the window; -1 = not received */
+} mxrtc_twcc_recorder;
+
+void mxrtc_twcc_recorder_init(mxrtc_twcc_recorder *r);
+/* Records a packet's transport-wide seq (from the header extension) and
+ * arrival. MXRTC_ERR_AGAIN if its seq was already reported (too late),
+ * MXRTC_ERR_INVALID_ARGUMENT for an arrival above INT64_MAX. */
+int mxrtc_twcc_recorder_on_packet(mxrtc_twcc_recorder *r, uint16_t seq, mxrtc_time_us arrival);
+/* Appends one feedback packet for the unreported range (at most max_packets
+ * of it, more only to reach a received packet; split earlier where a delta
+ * would not fit) to w. MXRTC_OK, MXRTC_ERR_AGAIN if nothing is pending, or
+ * MXRTC_ERR_BUFFER_TOO_SMALL (nothing consumed; w's sticky error set). Call again while it
+ * returns MXRTC_OK to drain everything. */
+int mxrtc_twcc_recorder_write(mxrtc_twcc_recorder *r, mxrtc_writer *w, uint32_t sender_ssrc,
+                              uint32_t media_ssrc, size_t max_packets);
+
 /* ======================================================================
  * Packetizers
  * ==================================================================== */
