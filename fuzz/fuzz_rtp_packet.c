@@ -29,6 +29,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)mxrtc_rtp_get_twcc_seq(&p, &m, &tw);
     }
 
+    /* RTX round trip (RFC 4588 §4): encapsulate, parse, decapsulate. */
+    static uint8_t rtx[70000];
+    int rn = mxrtc_rtx_encapsulate(data, size, 0x5555, 97, 1, rtx, sizeof rtx);
+    if (rn > 0) {
+        mxrtc_rtp_packet r, o;
+        if (mxrtc_rtp_parse(&r, rtx, (size_t)rn) != MXRTC_OK) abort();
+        int rc = mxrtc_rtx_decapsulate(&r, p.ssrc, p.pt, &o);
+        if (rc != MXRTC_OK) abort();
+        if (o.seq != p.seq || o.payload_len != p.payload_len || o.ts != p.ts) abort();
+        if (p.payload_len && memcmp(o.payload, p.payload, p.payload_len) != 0) abort();
+    }
+
     /* Writing back what parsed must succeed and parse to the same fields
      * (the form may change: padding between elements is not kept). */
     static uint8_t out[70000];

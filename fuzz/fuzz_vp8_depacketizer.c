@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint8_t buf[16384];
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, buf, sizeof buf);
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, buf, sizeof buf);
     mxrtc_reader r;
     mxrtc_reader_init(&r, data, size);
     uint64_t pushed = 0;
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)mxrtc_vp8_parse_descriptor(p, n, &d);
         mxrtc_rtp_packet pkt;
         if (mxrtc_rtp_parse(&pkt, p, n) != MXRTC_OK) continue;
-        mxrtc_vp8_frame f;
+        mxrtc_video_frame f;
         int rc = mxrtc_vp8_assembler_push(&a, &pkt, &f);
         pushed++;
         if (rc == MXRTC_OK) {

@@ -93,99 +93,35 @@ int mxrtc_vp8_packetizer_next(mxrtc_vp8_packetizer *pk, uint8_t *buf, size_t cap
     return (int)(MXRTC_VP8_DESCRIPTOR_LEN + frag);
 }
 
-/* ---- frame assembler ------------------------------------------------------ */
+/* ---- depacketizer into the frame assembler --------------------------------- */
 
-void mxrtc_vp8_assembler_init(mxrtc_vp8_assembler *a, uint8_t *buf, size_t cap) {
-    memset(a, 0, sizeof *a);
-    a->buf = buf;
-    a->cap = buf ? cap : 0;
-}
-
-static void lose(mxrtc_vp8_assembler *a, mxrtc_vp8_frame *out) {
-    a->frames_incomplete++;
-    out->lost_frame = true;
-}
-
-/* Drops the frame being collected and skips the rest of frame ts. */
-static void skip_frame(mxrtc_vp8_assembler *a, mxrtc_vp8_frame *out, uint32_t ts) {
-    lose(a, out);
-    a->active = false;
-    a->skipping = true;
-    a->skip_ts = ts;
-}
-
-int mxrtc_vp8_assembler_push(mxrtc_vp8_assembler *a, const mxrtc_rtp_packet *pkt,
-                             mxrtc_vp8_frame *out) {
+int mxrtc_vp8_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                             mxrtc_video_frame *out) {
     if (!a || !pkt || !out) return MXRTC_ERR_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
     mxrtc_vp8_descriptor d;
     int rc = mxrtc_vp8_parse_descriptor(pkt->payload, pkt->payload_len, &d);
     if (rc) return rc;   /* as if not received: the next packet sees a gap */
-
-    /* A duplicate or a packet older than the last one is of no use here
-     * (ordering is the jitter buffer's job): ignore it without a trace. */
-    if (a->have_last_seq && (int16_t)(pkt->seq - a->last_seq) <= 0) return MXRTC_ERR_AGAIN;
-    bool gap = a->have_last_seq && pkt->seq != (uint16_t)(a->last_seq + 1);
-    a->have_last_seq = true;
-    a->last_seq = pkt->seq;
-    bool first = d.start && d.partition == 0;
-
-    if (a->active && (pkt->ts != a->ts || first)) {
-        /* A new frame began before the marker: the old one lost its tail
-         * (any gap belongs to it). */
-        lose(a, out);
-        a->active = false;
-        gap = false;
-    }
-    if (a->skipping && (pkt->ts != a->skip_ts || first)) {
-        a->skipping = false;
-        gap = false;     /* the gap, if any, was the skipped frame's */
-    }
-    if (a->skipping) {
-        if (pkt->marker) a->skipping = false;
-        return MXRTC_ERR_AGAIN;
-    }
-    if (a->active && gap) {
-        skip_frame(a, out, pkt->ts);
-        if (pkt->marker) a->skipping = false;
-        return MXRTC_ERR_AGAIN;
-    }
-    if (!a->active) {
-        if (gap) lose(a, out);           /* whole frames went missing in between */
-        if (!first) {                    /* joined a frame after its start */
-            skip_frame(a, out, pkt->ts);
-            if (pkt->marker) a->skipping = false;
-            return MXRTC_ERR_AGAIN;
-        }
-        a->active = true;
-        a->len = 0;
-        a->ts = pkt->ts;
-        a->keyframe = d.keyframe;
-        a->has_picture_id = d.has_picture_id;
-        a->picture_id = d.picture_id;
-    }
-    if (a->cap - a->len < d.payload_len) {
-        skip_frame(a, out, pkt->ts);
-        if (pkt->marker) a->skipping = false;
-        return MXRTC_ERR_LIMIT;
-    }
-    memcpy(a->buf + a->len, d.payload, d.payload_len);
-    a->len += d.payload_len;
-    if (!pkt->marker) return MXRTC_ERR_AGAIN;
-
-    a->active = false;
+    mxrtc_frame_part part = {
+        .first = d.start && d.partition == 0,
+        .keyframe = d.keyframe,
+        .has_picture_id = d.has_picture_id,
+        .picture_id = d.picture_id,
+        .payload = d.payload,
+        .len = d.payload_len,
+    };
+    rc = mxrtc_frame_assembler_push(a, pkt, &part, out);
+    if (rc != MXRTC_OK) return rc;
     /* RFC 6386 §9.1: a key frame's 3-byte frame tag is followed by the start
      * code 9d 01 2a and 4 bytes of dimensions. */
-    if (a->keyframe && (a->len < 10 || a->buf[3] != 0x9d || a->buf[4] != 0x01 || a->buf[5] != 0x2a)) {
-        lose(a, out);
+    if (out->keyframe && (out->len < 10 || out->data[3] != 0x9d || out->data[4] != 0x01 ||
+                          out->data[5] != 0x2a)) {
+        a->frames_complete--;
+        a->frames_incomplete++;
+        out->data = NULL;
+        out->len = 0;
+        out->lost_frame = true;
         return MXRTC_ERR_MALFORMED;
     }
-    a->frames_complete++;
-    out->data = a->buf;
-    out->len = a->len;
-    out->ts = a->ts;
-    out->keyframe = a->keyframe;
-    out->has_picture_id = a->has_picture_id;
-    out->picture_id = a->picture_id;
     return MXRTC_OK;
 }

@@ -61,8 +61,8 @@ int mxrtc_rtcp_write_nack(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_
     uint16_t blp = 0;
     for (size_t i = 1; i < count; i++) {
         uint16_t d = (uint16_t)(seqs[i] - pid);
-        if (d == 0 || (blp && d <= 16 && (blp & (1u << (d - 1))))) continue;  /* duplicate */
-        if (d <= 16) {
+        if (d == 0) continue;                      /* the PID again */
+        if (d <= 16) {                             /* a repeat sets its bit again */
             blp |= (uint16_t)(1u << (d - 1));
         } else {
             mxrtc_write_u16(w, pid);

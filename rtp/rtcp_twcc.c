@@ -76,9 +76,17 @@ int mxrtc_rtcp_parse_twcc(const mxrtc_rtcp_header *h, mxrtc_twcc_feedback *out) 
 /* Walks the arrivals in order, quantising each delta against the previous
  * quantised time so that rounding errors do not accumulate. */
 typedef struct delta_walk {
-    const int64_t *arrival;
+    const int64_t *ring; /* arrivals, read from start and wrapping at ring_size */
+    size_t ring_size;
+    size_t start;
     int64_t prev;        /* quantised time of the previous received packet */
 } delta_walk;
+
+static int64_t arrival_at(const delta_walk *dw, size_t i) {
+    size_t k = dw->start + i;
+    if (k >= dw->ring_size) k -= dw->ring_size;
+    return dw->ring[k];
+}
 
 static int64_t div_round(int64_t a, int64_t b) {
     return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
@@ -87,8 +95,9 @@ static int64_t div_round(int64_t a, int64_t b) {
 /* Symbol of packet i (advancing the walk); *ticks its delta. -1 if the delta
  * does not fit 16 bits. */
 static int walk_next(delta_walk *dw, size_t i, int32_t *ticks) {
-    if (dw->arrival[i] < 0) return MXRTC_TWCC_NOT_RECEIVED;
-    int64_t d = div_round(dw->arrival[i] - dw->prev, MXRTC_TWCC_DELTA_US);
+    int64_t a = arrival_at(dw, i);
+    if (a < 0) return MXRTC_TWCC_NOT_RECEIVED;
+    int64_t d = div_round(a - dw->prev, MXRTC_TWCC_DELTA_US);
     if (d < INT16_MIN || d > INT16_MAX) return -1;
     dw->prev += d * MXRTC_TWCC_DELTA_US;
     *ticks = (int32_t)d;
@@ -176,22 +185,28 @@ static void chunk_flush(chunker *c) {
     while (c->n > 0) chunk_emit_one(c);
 }
 
-int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_ssrc,
-                          uint16_t base_seq, uint8_t fb_pkt_count,
-                          const int64_t *arrival_us, size_t count) {
-    if (!w || !arrival_us || count == 0 || count > 0xffff) return MXRTC_ERR_INVALID_ARGUMENT;
+int mxrtc_twcc_write_ring(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_ssrc,
+                          uint16_t base_seq, uint8_t fb_pkt_count, const int64_t *ring,
+                          size_t ring_size, size_t start, size_t count, size_t *fit) {
+    if (!w || !ring || count == 0 || count > 0xffff || count > ring_size || start >= ring_size)
+        return MXRTC_ERR_INVALID_ARGUMENT;
+    delta_walk dw = {ring, ring_size, start, 0};
     size_t first = 0;
-    while (first < count && arrival_us[first] < 0) first++;
+    while (first < count && arrival_at(&dw, first) < 0) first++;
     if (first == count) return MXRTC_ERR_INVALID_ARGUMENT;
-    int64_t ref = arrival_us[first] / MXRTC_TWCC_REFTIME_US;
+    int64_t ref = arrival_at(&dw, first) / MXRTC_TWCC_REFTIME_US;
 
     /* Pass 1: check every delta fits before writing anything. */
-    delta_walk dw = {arrival_us, ref * MXRTC_TWCC_REFTIME_US};
+    dw.prev = ref * MXRTC_TWCC_REFTIME_US;
     int32_t ticks;
-    for (size_t i = 0; i < count; i++)
-        if (walk_next(&dw, i, &ticks) < 0) return MXRTC_ERR_LIMIT;
+    for (size_t i = 0; i < count; i++) {
+        if (walk_next(&dw, i, &ticks) < 0) {
+            if (fit) *fit = i;
+            return MXRTC_ERR_LIMIT;
+        }
+    }
 
-    size_t start = mxrtc_rtcp_begin(w, MXRTC_RTCP_FMT_TWCC, MXRTC_RTCP_RTPFB);
+    size_t pos0 = mxrtc_rtcp_begin(w, MXRTC_RTCP_FMT_TWCC, MXRTC_RTCP_RTPFB);
     mxrtc_write_u32(w, sender_ssrc);
     mxrtc_write_u32(w, media_ssrc);
     mxrtc_write_u16(w, base_seq);
@@ -212,5 +227,13 @@ int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_
         if (s == MXRTC_TWCC_SMALL_DELTA) mxrtc_write_u8(w, (uint8_t)ticks);
         else if (s == MXRTC_TWCC_LARGE_DELTA) mxrtc_write_u16(w, (uint16_t)(int16_t)ticks);
     }
-    return mxrtc_rtcp_finish(w, start);
+    return mxrtc_rtcp_finish(w, pos0);
+}
+
+int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_ssrc,
+                          uint16_t base_seq, uint8_t fb_pkt_count,
+                          const int64_t *arrival_us, size_t count) {
+    if (!arrival_us || count == 0) return MXRTC_ERR_INVALID_ARGUMENT;
+    return mxrtc_twcc_write_ring(w, sender_ssrc, media_ssrc, base_seq, fb_pkt_count,
+                                 arrival_us, count, 0, count, NULL);
 }

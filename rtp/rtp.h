@@ -113,9 +113,8 @@ typedef struct mxrtc_rtp_ext_map {
 int mxrtc_rtp_get_mid(const mxrtc_rtp_packet *p, const mxrtc_rtp_ext_map *m,
                       char *out, size_t cap);
 /* RFC 6464 §3: V flag (voice activity) and level in -dBov (0..127).
- * MXRTC_ERR_NOT_FOUND, or MXRTC_ERR_MALFORMED for a length other than 1
- * (a two-byte form element may carry padding after it; we require 1..4 and read
- * the first byte). */
+ * MXRTC_ERR_NOT_FOUND, or MXRTC_ERR_MALFORMED for a length outside 1..4
+ * (the value is one byte; senders may pad it, so the first byte is read). */
 int mxrtc_rtp_get_audio_level(const mxrtc_rtp_packet *p, const mxrtc_rtp_ext_map *m,
                               bool *voice, uint8_t *level);
 /* abs-send-time: 24-bit 6.18 fixed-point seconds. MXRTC_ERR_NOT_FOUND or
@@ -359,6 +358,33 @@ int mxrtc_rtcp_write_twcc(mxrtc_writer *w, uint32_t sender_ssrc, uint32_t media_
                           uint16_t base_seq, uint8_t fb_pkt_count,
                           const int64_t *arrival_us, size_t count);
 
+/* Receive side of TWCC: the arrival time of every transport-wide sequence
+ * number since the last feedback, in a bounded window, turned into feedback
+ * packets when the caller's timer says so (typically every 50-100 ms). */
+#define MXRTC_TWCC_HISTORY 4096
+
+typedef struct mxrtc_twcc_recorder {
+    bool started;
+    int64_t next;                 /* unwrapped seq of the first one not reported */
+    int64_t max;                  /* highest unwrapped seq received */
+    uint8_t fb_count;             /* §3.1: feedback packet count, wraps */
+    uint64_t dropped;             /* left the window before being reported */
+    int64_t arrival[MXRTC_TWCC_HISTORY];   /* by seq modulo the window; -1 = not received */
+} mxrtc_twcc_recorder;
+
+void mxrtc_twcc_recorder_init(mxrtc_twcc_recorder *r);
+/* Records a packet's transport-wide seq (from the header extension) and
+ * arrival. MXRTC_ERR_AGAIN if its seq was already reported (too late),
+ * MXRTC_ERR_INVALID_ARGUMENT for an arrival above INT64_MAX. */
+int mxrtc_twcc_recorder_on_packet(mxrtc_twcc_recorder *r, uint16_t seq, mxrtc_time_us arrival);
+/* Appends one feedback packet for the unreported range (at most max_packets
+ * of it, more only to reach a received packet; split earlier where a delta
+ * would not fit) to w. MXRTC_OK, MXRTC_ERR_AGAIN if nothing is pending, or
+ * MXRTC_ERR_BUFFER_TOO_SMALL (nothing consumed; w's sticky error set). Call again while it
+ * returns MXRTC_OK to drain everything. */
+int mxrtc_twcc_recorder_write(mxrtc_twcc_recorder *r, mxrtc_writer *w, uint32_t sender_ssrc,
+                              uint32_t media_ssrc, size_t max_packets);
+
 /* ======================================================================
  * Packetizers
  * ==================================================================== */
@@ -438,16 +464,16 @@ int mxrtc_vp8_packetizer_init(mxrtc_vp8_packetizer *pk, const uint8_t *frame, si
  * MXRTC_ERR_AGAIN when none are left, MXRTC_ERR_BUFFER_TOO_SMALL. */
 int mxrtc_vp8_packetizer_next(mxrtc_vp8_packetizer *pk, uint8_t *buf, size_t cap, bool *last);
 
-/* Collects a VP8 frame from consecutive RTP packets into a caller buffer.
- * Packets must come in sequence order (the jitter buffer orders them); a
- * gap in sequence numbers makes the frame incomplete; a duplicate or older
- * packet is ignored (MXRTC_ERR_AGAIN). */
-typedef struct mxrtc_vp8_assembler {
+/* Collects a video frame (VP8 or VP9) from consecutive RTP packets into a
+ * caller buffer. Packets must come in sequence order (the jitter buffer
+ * orders them); a gap in sequence numbers makes the frame incomplete; a
+ * duplicate or older packet is ignored (MXRTC_ERR_AGAIN). The RTP marker
+ * ends a frame. */
+typedef struct mxrtc_frame_assembler {
     uint8_t *buf;
     size_t cap;
     size_t len;
     bool active;               /* collecting a frame */
-    bool broken;               /* the frame being collected has a gap */
     bool skipping;             /* discarding the rest of frame skip_ts */
     uint32_t skip_ts;
     bool have_last_seq;
@@ -458,9 +484,9 @@ typedef struct mxrtc_vp8_assembler {
     uint16_t picture_id;
     uint64_t frames_complete;
     uint64_t frames_incomplete;
-} mxrtc_vp8_assembler;
+} mxrtc_frame_assembler;
 
-typedef struct mxrtc_vp8_frame {
+typedef struct mxrtc_video_frame {
     const uint8_t *data;       /* into the assembler's buffer, valid until the next push */
     size_t len;
     uint32_t ts;
@@ -468,18 +494,99 @@ typedef struct mxrtc_vp8_frame {
     bool has_picture_id;
     uint16_t picture_id;
     bool lost_frame;           /* set when this push abandoned an incomplete frame */
-} mxrtc_vp8_frame;
+} mxrtc_video_frame;
 
-void mxrtc_vp8_assembler_init(mxrtc_vp8_assembler *a, uint8_t *buf, size_t cap);
-/* Feeds one RTP packet. Returns MXRTC_OK with *out filled when it completed a
- * frame (marker bit, no gap); MXRTC_ERR_AGAIN when more packets are needed;
- * MXRTC_ERR_LIMIT when the frame outgrew the buffer (it is dropped);
- * MXRTC_ERR_MALFORMED when a completed key frame lacks the RFC 6386 §9.1
- * start code (dropped); a descriptor error (packet ignored, counts as lost). out->lost_frame tells whether an
- * incomplete frame was abandoned during this call (a gap, or a new
- * timestamp before the marker). */
-int mxrtc_vp8_assembler_push(mxrtc_vp8_assembler *a, const mxrtc_rtp_packet *pkt,
-                             mxrtc_vp8_frame *out);
+/* What a codec's depacketizer says about one packet. */
+typedef struct mxrtc_frame_part {
+    bool first;                /* starts a frame (VP8: S and PID 0; VP9: B, SID 0) */
+    bool keyframe;
+    bool has_picture_id;
+    uint16_t picture_id;
+    const uint8_t *payload;    /* codec bytes after the descriptor */
+    size_t len;
+} mxrtc_frame_part;
+
+void mxrtc_frame_assembler_init(mxrtc_frame_assembler *a, uint8_t *buf, size_t cap);
+/* Codec-independent step, for the wrappers below. Returns as they do. */
+int mxrtc_frame_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                               const mxrtc_frame_part *part, mxrtc_video_frame *out);
+/* Feeds one VP8 RTP packet. Returns MXRTC_OK with *out filled when it
+ * completed a frame (marker bit, no gap); MXRTC_ERR_AGAIN when more packets
+ * are needed; MXRTC_ERR_LIMIT when the frame outgrew the buffer (it is
+ * dropped); MXRTC_ERR_MALFORMED when a completed key frame lacks the RFC 6386
+ * §9.1 start code (dropped); a descriptor error (packet ignored, counts as
+ * lost). out->lost_frame tells whether an incomplete frame was abandoned
+ * during this call (a gap, or a new timestamp before the marker). */
+int mxrtc_vp8_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                             mxrtc_video_frame *out);
+
+/* ---- VP9 (RFC 9628) ---- */
+
+#define MXRTC_VP9_CLOCK_RATE 90000    /* RFC 9628 §4.1 */
+#define MXRTC_VP9_MAX_SPATIAL 8       /* §4.2.1: N_S is 3 bits */
+
+typedef struct mxrtc_vp9_descriptor {
+    bool has_picture_id;       /* I */
+    bool picture_id_15bit;     /* M */
+    uint16_t picture_id;
+    bool inter_predicted;      /* P */
+    bool has_layers;           /* L */
+    bool flexible;             /* F */
+    bool start;                /* B: start of a layer frame */
+    bool end;                  /* E: end of a layer frame */
+    bool has_ss;               /* V: scalability structure follows */
+    bool not_upper_ref;        /* Z */
+    uint8_t tid;
+    bool switching_up;         /* U */
+    uint8_t sid;
+    bool inter_layer;          /* D */
+    bool has_tl0picidx;        /* non-flexible mode with L */
+    uint8_t tl0picidx;
+    uint8_t p_diff_count;      /* flexible mode with P: 1..3 reference diffs */
+    uint8_t p_diff[3];
+    /* scalability structure (§4.2.1) */
+    uint8_t ss_spatial_layers; /* N_S + 1 */
+    bool ss_has_resolution;    /* Y */
+    uint16_t ss_width[MXRTC_VP9_MAX_SPATIAL];
+    uint16_t ss_height[MXRTC_VP9_MAX_SPATIAL];
+    uint8_t ss_groups;         /* N_G (entries parsed and skipped) */
+    bool keyframe;             /* B, not P, base spatial layer */
+    size_t descriptor_len;
+    const uint8_t *payload;
+    size_t payload_len;
+} mxrtc_vp9_descriptor;
+
+/* RFC 9628 §4.2. MXRTC_ERR_TRUNCATED if the descriptor (with its SS) runs
+ * past the payload or no VP9 bytes follow it; MXRTC_ERR_MALFORMED for a
+ * fourth P_DIFF (N set on the third) or flexible mode without a picture id
+ * (§4.2: I MUST be 1 there). */
+int mxrtc_vp9_parse_descriptor(const uint8_t *payload, size_t len, mxrtc_vp9_descriptor *d);
+
+typedef struct mxrtc_vp9_packetizer {
+    const uint8_t *frame;
+    size_t frame_len;
+    size_t offset;
+    size_t max_payload;
+    size_t packets_left;
+    uint16_t picture_id;
+    bool keyframe;
+    uint16_t width, height;    /* for the SS on a key frame; 0 = no SS */
+} mxrtc_vp9_packetizer;
+
+/* Splits one frame (single spatial and temporal layer, non-flexible mode)
+ * into payloads of at most max_payload bytes: descriptor with I (15-bit
+ * picture id), P for inter frames, B/E on the first/last packet, and on a
+ * key frame's first packet an SS with the resolution when width and height
+ * are given. MXRTC_ERR_INVALID_ARGUMENT for an empty frame or no room. */
+int mxrtc_vp9_packetizer_init(mxrtc_vp9_packetizer *pk, const uint8_t *frame, size_t frame_len,
+                              size_t max_payload, uint16_t picture_id, bool keyframe,
+                              uint16_t width, uint16_t height);
+/* As mxrtc_vp8_packetizer_next. */
+int mxrtc_vp9_packetizer_next(mxrtc_vp9_packetizer *pk, uint8_t *buf, size_t cap, bool *last);
+/* As mxrtc_vp8_assembler_push for VP9 (a frame is the whole picture up to
+ * the marker; it starts at B in the base spatial layer). */
+int mxrtc_vp9_assembler_push(mxrtc_frame_assembler *a, const mxrtc_rtp_packet *pkt,
+                             mxrtc_video_frame *out);
 
 /* ======================================================================
  * Reports: receive statistics (RFC 3550 A.1, A.3, A.8) and sender side
@@ -567,5 +674,110 @@ int mxrtc_send_stats_sr(const mxrtc_send_stats *s, mxrtc_time_us now, mxrtc_rtcp
  * the peer), MXRTC_ERR_MALFORMED if the result is negative. */
 int mxrtc_send_stats_on_report_block(mxrtc_send_stats *s, const mxrtc_rtcp_report_block *rb,
                                      mxrtc_time_us now, uint64_t *rtt_us);
+
+/* ======================================================================
+ * Loss recovery: receive-side NACK generation, send-side history and RTX
+ * (RFC 4585 §6.2.1, RFC 4588)
+ * ==================================================================== */
+
+#define MXRTC_NACK_MAX_LIST 512   /* compile-time bound of the missing list */
+
+typedef struct mxrtc_nack_config {
+    size_t max_list;              /* 1..MXRTC_NACK_MAX_LIST (default 256) */
+    uint32_t max_gap;             /* a jump larger than this clears the list (default 1000) */
+    mxrtc_time_us reorder_wait;   /* wait before the first NACK (default 10 ms) */
+    uint16_t reorder_packets;     /* ...unless this many newer packets came (default 3) */
+    uint8_t max_retries;          /* NACKs per packet (default 10) */
+    mxrtc_time_us max_age;        /* give up on a packet after this (default 1 s) */
+    mxrtc_time_us default_rtt;    /* resend interval until an RTT is known (default 100 ms) */
+} mxrtc_nack_config;
+
+typedef struct mxrtc_nack_entry {
+    uint16_t seq;
+    uint8_t tries;
+    mxrtc_time_us first_seen;     /* when a newer packet showed it missing */
+    mxrtc_time_us last_sent;
+} mxrtc_nack_entry;
+
+typedef struct mxrtc_nack_gen {
+    mxrtc_nack_config cfg;
+    bool started;
+    uint16_t newest;
+    bool bad_seq_valid;           /* a far-old packet seen; its successor restarts */
+    uint16_t bad_seq;
+    mxrtc_time_us rtt;
+    size_t count;                 /* entries in list[], oldest first */
+    mxrtc_nack_entry list[MXRTC_NACK_MAX_LIST];
+    uint64_t recovered;           /* missing packets that came after all */
+    uint64_t given_up;            /* dropped after max_retries / max_age */
+    uint64_t overflowed;          /* dropped because the list was full or the gap too large */
+    uint64_t nacks_sent;          /* sequence numbers asked for, repeats included */
+} mxrtc_nack_gen;
+
+/* Default values for every field. */
+void mxrtc_nack_config_init(mxrtc_nack_config *cfg);
+/* cfg NULL = defaults; out-of-range fields are clamped. */
+void mxrtc_nack_init(mxrtc_nack_gen *g, const mxrtc_nack_config *cfg);
+/* Sets the RTT used as the resend interval (0 = back to the default). */
+void mxrtc_nack_set_rtt(mxrtc_nack_gen *g, mxrtc_time_us rtt);
+/* Feeds the sequence number of every received media packet (also ones
+ * recovered through RTX). MXRTC_OK, or MXRTC_ERR_LIMIT when losses were
+ * dropped from tracking (list full or a jump over max_gap): retransmission
+ * cannot repair that, the caller should ask for a key frame. */
+int mxrtc_nack_on_packet(mxrtc_nack_gen *g, uint16_t seq, mxrtc_time_us now);
+/* Writes the sequence numbers due for a NACK now into seqs (oldest first,
+ * ready for mxrtc_rtcp_write_nack) and counts the attempt. Entries past
+ * max_retries or max_age are dropped first; *gave_up (may be NULL) tells
+ * whether any were, i.e. a key frame request is due. MXRTC_OK (count may be
+ * 0); when more are due than cap, the rest wait for the next poll. */
+int mxrtc_nack_poll(mxrtc_nack_gen *g, mxrtc_time_us now, uint16_t *seqs, size_t cap,
+                    size_t *count, bool *gave_up);
+/* The earliest time mxrtc_nack_poll has something to do, or MXRTC_TIME_NEVER. */
+mxrtc_time_us mxrtc_nack_deadline(const mxrtc_nack_gen *g);
+
+/* Send-side packet history answering NACKs with RTX packets. */
+typedef struct mxrtc_rtx_history mxrtc_rtx_history;
+
+typedef struct mxrtc_rtx_config {
+    size_t capacity;              /* packets kept (default 512) */
+    size_t max_packet;            /* largest RTP packet stored (default 1200) */
+    uint32_t rtx_ssrc;            /* RFC 4588 §4: the RTX stream's own SSRC ... */
+    uint8_t rtx_pt;               /* ... and payload type (a=fmtp apt=) */
+    uint16_t first_rtx_seq;       /* ... and sequence space (random start) */
+} mxrtc_rtx_config;
+
+/* Allocates the history (capacity x max_packet bytes, once). MXRTC_ERR_NO_MEMORY,
+ * MXRTC_ERR_INVALID_ARGUMENT (capacity 0 or above 32768, max_packet < 12). */
+int mxrtc_rtx_history_new(mxrtc_rtx_history **out, const mxrtc_allocator *alloc,
+                          const mxrtc_rtx_config *cfg);
+void mxrtc_rtx_history_free(mxrtc_rtx_history *h);   /* NULL is fine */
+/* Keeps a copy of a sent (unprotected) RTP packet, replacing the oldest.
+ * MXRTC_ERR_LIMIT if larger than max_packet, MXRTC_ERR_TRUNCATED under 12 bytes. */
+int mxrtc_rtx_history_put(mxrtc_rtx_history *h, const uint8_t *pkt, size_t len,
+                          mxrtc_time_us now);
+/* Builds the RTX packet for media sequence number seq into buf: the stored
+ * header (CSRCs, extensions, marker, timestamp) with the RTX SSRC, PT and
+ * next RTX sequence number, then the original sequence number (OSN) and the
+ * original payload (RFC 4588 §4). A packet is resent at most once per
+ * min_interval (the RTT). Returns the length, MXRTC_ERR_NOT_FOUND if the
+ * packet is no longer kept, MXRTC_ERR_AGAIN if it was resent within
+ * min_interval, MXRTC_ERR_BUFFER_TOO_SMALL. */
+int mxrtc_rtx_history_resend(mxrtc_rtx_history *h, uint16_t seq, mxrtc_time_us now,
+                             mxrtc_time_us min_interval, uint8_t *buf, size_t cap);
+/* Packets answered and NACKed seqs no longer kept, for stats. */
+uint64_t mxrtc_rtx_history_resent(const mxrtc_rtx_history *h);
+uint64_t mxrtc_rtx_history_missed(const mxrtc_rtx_history *h);
+
+/* Builds an RTX packet from an original RTP packet (RFC 4588 §4). Returns
+ * the length or an error of mxrtc_rtp_parse / MXRTC_ERR_BUFFER_TOO_SMALL. */
+int mxrtc_rtx_encapsulate(const uint8_t *orig, size_t len, uint32_t rtx_ssrc, uint8_t rtx_pt,
+                          uint16_t rtx_seq, uint8_t *buf, size_t cap);
+/* Turns a parsed RTX packet back into the original in *out (header copied,
+ * seq = OSN, ssrc = media_ssrc, pt = media_pt from the apt mapping, payload
+ * borrowed from rtx after the OSN). MXRTC_ERR_NOT_FOUND for a padding-only
+ * RTX packet (bandwidth probing: nothing inside), MXRTC_ERR_TRUNCATED for a
+ * 1-byte payload. */
+int mxrtc_rtx_decapsulate(const mxrtc_rtp_packet *rtx, uint32_t media_ssrc, uint8_t media_pt,
+                          mxrtc_rtp_packet *out);
 
 #endif /* MXRTC_RTP_RTP_H */

@@ -32,6 +32,10 @@ int mxrtc_send_stats_sr(const mxrtc_send_stats *s, mxrtc_time_us now, mxrtc_rtcp
      * need not be that of any packet: extrapolate from the last one. */
     int64_t dt = now >= s->last_capture ? (int64_t)(now - s->last_capture)
                                         : -(int64_t)(s->last_capture - now);
+    /* Clamp to ±2^40 us (12 days) so the product cannot overflow. */
+    const int64_t lim = (int64_t)1 << 40;
+    if (dt > lim) dt = lim;
+    if (dt < -lim) dt = -lim;
     int64_t ticks = dt * (int64_t)s->clock_rate / 1000000;
     sr->rtp_ts = s->last_rtp_ts + (uint32_t)ticks;
     sr->packet_count = s->packet_count;

@@ -55,7 +55,7 @@ static size_t send_frame(sent *out, size_t max_out, const uint8_t *frame, size_t
     return n;
 }
 
-static int push(mxrtc_vp8_assembler *a, const sent *s, mxrtc_vp8_frame *f) {
+static int push(mxrtc_frame_assembler *a, const sent *s, mxrtc_video_frame *f) {
     mxrtc_rtp_packet p;
     assert_int_equal(mxrtc_rtp_parse(&p, s->pkt, s->len), MXRTC_OK);
     return mxrtc_vp8_assembler_push(a, &p, f);
@@ -76,9 +76,9 @@ static void round_trip(size_t mtu, size_t frame_len, size_t expect_packets) {
     }
     assert_true(mx - mn <= 1);
 
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     for (size_t i = 0; i + 1 < n; i++) assert_int_equal(push(&a, &pkts[i], &f), MXRTC_ERR_AGAIN);
     assert_int_equal(push(&a, &pkts[n - 1], &f), MXRTC_OK);
     assert_int_equal(f.len, frame_len);
@@ -118,9 +118,9 @@ static void vp8_lost_middle_packet(void **state) {
     size_t n2 = send_frame(p2, 8, f2, sizeof f2, 1200, &seq, 3000, 2);
     assert_int_equal(n1, 3);
     assert_int_equal(n2, 1);
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(push(&a, &p1[0], &f), MXRTC_ERR_AGAIN);
     /* p1[1] lost */
     assert_int_equal(push(&a, &p1[2], &f), MXRTC_ERR_AGAIN);
@@ -148,9 +148,9 @@ static void vp8_lost_last_and_first_packets(void **state) {
     assert_int_equal(send_frame(p1, 4, f1, sizeof f1, 1200, &seq, 0, 1), 2);
     assert_int_equal(send_frame(p2, 4, f2, sizeof f2, 1200, &seq, 3000, 2), 2);
     assert_int_equal(send_frame(p3, 4, f3, sizeof f3, 1200, &seq, 6000, 3), 1);
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(push(&a, &p1[0], &f), MXRTC_ERR_AGAIN);
     /* p1[1] (the marker) lost, p2[0] (frame 2's start) lost */
     assert_int_equal(push(&a, &p2[1], &f), MXRTC_ERR_AGAIN);
@@ -174,9 +174,9 @@ static void vp8_frame_too_big_for_buffer(void **state) {
     make_frame(f1, sizeof f1, true, 6);
     uint16_t seq = 0;
     assert_int_equal(send_frame(p1, 4, f1, sizeof f1, 1200, &seq, 0, 1), 3);
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(push(&a, &p1[0], &f), MXRTC_ERR_AGAIN);
     assert_int_equal(push(&a, &p1[1], &f), MXRTC_ERR_LIMIT);
     assert_int_equal(push(&a, &p1[2], &f), MXRTC_ERR_AGAIN);
@@ -244,11 +244,132 @@ static void vp8_assembler_rejects_bad_keyframe_header(void **state) {
     mxrtc_rtp_packet p;
     assert_int_equal(mxrtc_rtp_parse(&p, pkt, sizeof pkt), MXRTC_OK);
     uint8_t abuf[64];
-    mxrtc_vp8_assembler a;
-    mxrtc_vp8_assembler_init(&a, abuf, sizeof abuf);
-    mxrtc_vp8_frame f;
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
     assert_int_equal(mxrtc_vp8_assembler_push(&a, &p, &f), MXRTC_ERR_MALFORMED);
     assert_int_equal(a.frames_incomplete, 1);
+}
+
+
+/* ---- VP9 (RFC 9628) ---- */
+
+static void vp9_descriptor_vectors(void **state) {
+    (void)state;
+    mxrtc_vp9_descriptor d;
+    /* I L B E V | M + 0x102 | TID 2 U SID 1 | TL0PICIDX 7 |
+     * SS: N_S=1 Y G, 320x180, 640x360, N_G=1 {R=1, P_DIFF 1} | payload */
+    const uint8_t ss[] = {0xae, 0x81, 0x02, 0x52, 0x07, 0x38,
+                          0x01, 0x40, 0x00, 0xb4, 0x02, 0x80, 0x01, 0x68,
+                          0x01, 0x04, 0x01, 0xaa};
+    assert_int_equal(mxrtc_vp9_parse_descriptor(ss, sizeof ss, &d), MXRTC_OK);
+    assert_true(d.has_picture_id);
+    assert_true(d.picture_id_15bit);
+    assert_int_equal(d.picture_id, 0x102);
+    assert_false(d.inter_predicted);
+    assert_true(d.has_layers);
+    assert_false(d.flexible);
+    assert_true(d.start);
+    assert_true(d.end);
+    assert_true(d.has_ss);
+    assert_int_equal(d.tid, 2);
+    assert_true(d.switching_up);
+    assert_int_equal(d.sid, 1);
+    assert_false(d.inter_layer);
+    assert_true(d.has_tl0picidx);
+    assert_int_equal(d.tl0picidx, 7);
+    assert_int_equal(d.ss_spatial_layers, 2);
+    assert_true(d.ss_has_resolution);
+    assert_int_equal(d.ss_width[0], 320);
+    assert_int_equal(d.ss_height[0], 180);
+    assert_int_equal(d.ss_width[1], 640);
+    assert_int_equal(d.ss_height[1], 360);
+    assert_int_equal(d.ss_groups, 1);
+    assert_int_equal(d.descriptor_len, 17);
+    assert_int_equal(d.payload_len, 1);
+    assert_false(d.keyframe);            /* spatial layer 1 */
+    for (size_t n = 0; n <= 17; n++)
+        assert_int_equal(mxrtc_vp9_parse_descriptor(ss, n, &d), MXRTC_ERR_TRUNCATED);
+
+    /* flexible mode, P with two reference diffs (1 and 3) */
+    const uint8_t flex[] = {0xd8, 0x05, 0x03, 0x06, 0x00};
+    assert_int_equal(mxrtc_vp9_parse_descriptor(flex, sizeof flex, &d), MXRTC_OK);
+    assert_true(d.flexible);
+    assert_true(d.inter_predicted);
+    assert_false(d.picture_id_15bit);
+    assert_int_equal(d.picture_id, 5);
+    assert_int_equal(d.p_diff_count, 2);
+    assert_int_equal(d.p_diff[0], 1);
+    assert_int_equal(d.p_diff[1], 3);
+    assert_false(d.keyframe);
+    /* a fourth P_DIFF; flexible mode without a picture id */
+    const uint8_t four[] = {0xd8, 0x05, 0x03, 0x03, 0x03, 0x02, 0x00};
+    assert_int_equal(mxrtc_vp9_parse_descriptor(four, sizeof four, &d), MXRTC_ERR_MALFORMED);
+    const uint8_t noid[] = {0x18, 0x00};
+    assert_int_equal(mxrtc_vp9_parse_descriptor(noid, sizeof noid, &d), MXRTC_ERR_MALFORMED);
+    /* the smallest key frame start */
+    const uint8_t key[] = {0x0c, 0x82};
+    assert_int_equal(mxrtc_vp9_parse_descriptor(key, sizeof key, &d), MXRTC_OK);
+    assert_true(d.keyframe);
+}
+
+static void vp9_round_trip(size_t mtu, size_t len, bool key, size_t expect_packets) {
+    static uint8_t frame[20000], abuf[20000];
+    static sent pkts[4000];
+    make_frame(frame, len, false, 9);
+    mxrtc_rtp_packet h;
+    memset(&h, 0, sizeof h);
+    h.pt = 98; h.ts = 9000;
+    mxrtc_vp9_packetizer pk;
+    assert_int_equal(mxrtc_vp9_packetizer_init(&pk, frame, len, mtu - 12, 0x2345, key, 640, 360), MXRTC_OK);
+    size_t n = 0;
+    bool last = false;
+    while (!last) {
+        h.seq = (uint16_t)(65000 + n);
+        assert_int_equal(mxrtc_rtp_write_header(&h, pkts[n].pkt, sizeof pkts[n].pkt), 12);
+        int pl = mxrtc_vp9_packetizer_next(&pk, pkts[n].pkt + 12, sizeof pkts[n].pkt - 12, &last);
+        assert_true(pl > 3);
+        if (last) pkts[n].pkt[1] |= 0x80;
+        pkts[n].len = 12 + (size_t)pl;
+        assert_true(pkts[n].len <= mtu);
+        n++;
+    }
+    assert_int_equal(n, expect_packets);
+    mxrtc_vp9_descriptor d;
+    assert_int_equal(mxrtc_vp9_parse_descriptor(pkts[0].pkt + 12, pkts[0].len - 12, &d), MXRTC_OK);
+    assert_true(d.start);
+    assert_int_equal(d.end, n == 1);
+    assert_int_equal(d.has_ss, key);
+    if (key) {
+        assert_int_equal(d.ss_width[0], 640);
+        assert_int_equal(d.ss_height[0], 360);
+    }
+    mxrtc_frame_assembler a;
+    mxrtc_frame_assembler_init(&a, abuf, sizeof abuf);
+    mxrtc_video_frame f;
+    for (size_t i = 0; i + 1 < n; i++) {
+        mxrtc_rtp_packet p;
+        assert_int_equal(mxrtc_rtp_parse(&p, pkts[i].pkt, pkts[i].len), MXRTC_OK);
+        assert_int_equal(mxrtc_vp9_assembler_push(&a, &p, &f), MXRTC_ERR_AGAIN);
+    }
+    mxrtc_rtp_packet p;
+    assert_int_equal(mxrtc_rtp_parse(&p, pkts[n - 1].pkt, pkts[n - 1].len), MXRTC_OK);
+    assert_int_equal(mxrtc_vp9_assembler_push(&a, &p, &f), MXRTC_OK);
+    assert_int_equal(f.len, len);
+    assert_memory_equal(f.data, frame, len);
+    assert_int_equal(f.keyframe, key);
+    assert_int_equal(f.picture_id, 0x2345);
+}
+
+static void vp9_round_trips(void **state) {
+    (void)state;
+    /* 1200 - 12: first packet 1180 with the SS, then 1185 each */
+    vp9_round_trip(1200, 5000, true, 5);
+    vp9_round_trip(1200, 1180, true, 1);
+    vp9_round_trip(1200, 1181, true, 2);
+    vp9_round_trip(1200, 1185, false, 1);
+    vp9_round_trip(21, 600, true, 101);     /* 1 byte after the SS, 6 after */
+    vp9_round_trip(16, 300, false, 300);
 }
 
 static void opus_packet_framing(void **state) {
@@ -325,6 +446,8 @@ int main(void) {
         cmocka_unit_test(vp8_frame_too_big_for_buffer),
         cmocka_unit_test(vp8_descriptor_vectors),
         cmocka_unit_test(vp8_assembler_rejects_bad_keyframe_header),
+        cmocka_unit_test(vp9_descriptor_vectors),
+        cmocka_unit_test(vp9_round_trips),
         cmocka_unit_test(opus_packet_framing),
         cmocka_unit_test(opus_round_trip),
     };

@@ -110,6 +110,12 @@ static void sr_both_ways(void **state) {
     mxrtc_writer_init(&w, buf, sizeof buf);
     assert_int_equal(mxrtc_rtcp_write_sr(&w, &sr), MXRTC_OK);
     check_written(&w, sr_vec, sizeof sr_vec);
+    /* sender info cut short (RC=0, length 5: 20 of 24 bytes) */
+    const uint8_t short_sr[] = {0x80, 0xc8, 0x00, 0x05, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
+    mxrtc_rtcp_header hs;
+    assert_int_equal(one_packet(short_sr, 24, &hs), 1);
+    assert_int_equal(mxrtc_rtcp_parse_sr(&hs, &sr), MXRTC_ERR_TRUNCATED);
     /* a wrong parser for the type is refused */
     mxrtc_rtcp_rr rr;
     assert_int_equal(mxrtc_rtcp_parse_rr(&h, &rr), MXRTC_ERR_INVALID_ARGUMENT);
@@ -317,6 +323,21 @@ static void pli_fir_remb_both_ways(void **state) {
     bad[12] = 'X';
     assert_int_equal(one_packet(bad, sizeof bad, &h), 1);
     assert_int_equal(mxrtc_rtcp_parse_remb(&h, &remb), MXRTC_ERR_NOT_FOUND);
+    /* FIR whose FCI is not whole 8-byte entries, or empty */
+    const uint8_t fir_half[] = {0x84, 0xce, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44};
+    assert_int_equal(one_packet(fir_half, sizeof fir_half, &h), 1);
+    assert_int_equal(mxrtc_rtcp_parse_fir(&h, &fir), MXRTC_ERR_MALFORMED);
+    const uint8_t fir_none[] = {0x84, 0xce, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 0};
+    assert_int_equal(one_packet(fir_none, sizeof fir_none, &h), 1);
+    assert_int_equal(mxrtc_rtcp_parse_fir(&h, &fir), MXRTC_ERR_MALFORMED);
+    /* REMB with more SSRCs than the bound */
+    uint8_t many[12 + 8 + 4 * 17];
+    memset(many, 0, sizeof many);
+    memcpy(many, remb_vec, 20);
+    many[3] = (uint8_t)(sizeof many / 4 - 1);
+    many[16] = 17;
+    assert_int_equal(one_packet(many, sizeof many, &h), 1);
+    assert_int_equal(mxrtc_rtcp_parse_remb(&h, &remb), MXRTC_ERR_LIMIT);
     /* feedback shorter than its two SSRCs */
     const uint8_t short_pli[] = {0x81, 0xce, 0x00, 0x01, 0, 0, 0, 1};
     assert_int_equal(one_packet(short_pli, sizeof short_pli, &h), 1);

@@ -222,6 +222,109 @@ static void bad_feedback(void **state) {
     assert_int_equal(mxrtc_rtcp_parse_twcc(&h, &fb), MXRTC_ERR_TRUNCATED);
 }
 
+
+static size_t parse_fb(const uint8_t *buf, size_t len, mxrtc_twcc_feedback *fb) {
+    mxrtc_rtcp_iter it;
+    mxrtc_rtcp_header h;
+    mxrtc_rtcp_iter_init(&it, buf, len);
+    assert_int_equal(mxrtc_rtcp_next(&it, &h), 1);
+    assert_int_equal(mxrtc_rtcp_parse_twcc(&h, fb), MXRTC_OK);
+    return h.raw_len;
+}
+
+static void recorder_reports_every_packet_once(void **state) {
+    (void)state;
+    static mxrtc_twcc_recorder r;
+    mxrtc_twcc_recorder_init(&r);
+    uint8_t buf[1500];
+    mxrtc_writer w;
+    mxrtc_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_ERR_AGAIN);
+    /* seqs 65533..6 (wrapping), 0 lost, 3 and 4 swapped */
+    const uint16_t order[] = {65533, 65534, 65535, 1, 2, 4, 3, 5, 6};
+    for (size_t i = 0; i < 9; i++)
+        assert_int_equal(mxrtc_twcc_recorder_on_packet(&r, order[i], 200000 + 1000 * i), MXRTC_OK);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_OK);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_ERR_AGAIN);
+    mxrtc_twcc_packet pk[16];
+    mxrtc_twcc_feedback fb = {.packets = pk, .packet_cap = 16};
+    parse_fb(buf, w.pos, &fb);
+    assert_int_equal(fb.base_seq, 65533);
+    assert_int_equal(fb.packet_count, 10);
+    assert_int_equal(fb.fb_pkt_count, 0);
+    const int64_t want[10] = {200000, 201000, 202000, -1, 203000, 204000, 206000, 205000, 207000, 208000};
+    for (int i = 0; i < 10; i++) {
+        if (want[i] < 0) assert_int_equal(pk[i].status, MXRTC_TWCC_NOT_RECEIVED);
+        else assert_true(pk[i].arrival_us == want[i]);
+    }
+    /* a straggler of the reported range is too late; new ones go on */
+    assert_int_equal(mxrtc_twcc_recorder_on_packet(&r, 0, 300000), MXRTC_ERR_AGAIN);
+    assert_int_equal(mxrtc_twcc_recorder_on_packet(&r, 8, 301000), MXRTC_OK);
+    mxrtc_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_OK);
+    parse_fb(buf, w.pos, &fb);
+    assert_int_equal(fb.base_seq, 7);
+    assert_int_equal(fb.packet_count, 2);
+    assert_int_equal(fb.fb_pkt_count, 1);
+    assert_int_equal(pk[0].status, MXRTC_TWCC_NOT_RECEIVED);
+    assert_true(pk[1].arrival_us == 301000);
+}
+
+static void recorder_splits_and_bounds(void **state) {
+    (void)state;
+    static mxrtc_twcc_recorder r;
+    mxrtc_twcc_recorder_init(&r);
+    uint8_t buf[4096];
+    mxrtc_writer w;
+    /* a 10 s pause between seq 2 and 3 cannot be one delta: two feedbacks */
+    mxrtc_twcc_recorder_on_packet(&r, 1, 1000000);
+    mxrtc_twcc_recorder_on_packet(&r, 2, 1001000);
+    mxrtc_twcc_recorder_on_packet(&r, 3, 11001000);
+    mxrtc_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_OK);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_OK);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_ERR_AGAIN);
+    mxrtc_twcc_packet pk[16];
+    mxrtc_twcc_feedback fb = {.packets = pk, .packet_cap = 16};
+    size_t first = parse_fb(buf, w.pos, &fb);
+    assert_int_equal(fb.packet_count, 2);
+    parse_fb(buf + first, w.pos - first, &fb);
+    assert_int_equal(fb.base_seq, 3);
+    assert_true(pk[0].arrival_us == 11001000);
+    /* max_packets splits a long range; the window bounds what is kept */
+    mxrtc_twcc_recorder_init(&r);
+    for (uint32_t i = 0; i < 5000; i++)
+        mxrtc_twcc_recorder_on_packet(&r, (uint16_t)i, 1000 * (uint64_t)i);
+    assert_true(r.dropped == 5000 - MXRTC_TWCC_HISTORY);
+    static mxrtc_twcc_packet big[4096];
+    mxrtc_twcc_feedback fb2 = {.packets = big, .packet_cap = 4096};
+    size_t total = 0;
+    uint16_t expect_base = 5000 - MXRTC_TWCC_HISTORY;
+    for (;;) {
+        mxrtc_writer_init(&w, buf, sizeof buf);
+        int rc = mxrtc_twcc_recorder_write(&r, &w, 1, 2, 1000);
+        if (rc == MXRTC_ERR_AGAIN) break;
+        assert_int_equal(rc, MXRTC_OK);
+        parse_fb(buf, w.pos, &fb2);
+        assert_int_equal(fb2.base_seq, expect_base);
+        assert_true(fb2.packet_count <= 1000);
+        for (size_t i = 0; i < fb2.packet_count; i++) {
+            assert_true(big[i].arrival_us == 1000 * (int64_t)(expect_base + i));
+        }
+        expect_base = (uint16_t)(expect_base + fb2.packet_count);
+        total += fb2.packet_count;
+    }
+    assert_int_equal(total, MXRTC_TWCC_HISTORY);
+    /* a buffer too small consumes nothing */
+    mxrtc_twcc_recorder_on_packet(&r, 5000, 6000000);
+    mxrtc_writer_init(&w, buf, 10);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_ERR_BUFFER_TOO_SMALL);
+    mxrtc_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(mxrtc_twcc_recorder_write(&r, &w, 1, 2, 100), MXRTC_OK);
+    parse_fb(buf, w.pos, &fb);
+    assert_int_equal(fb.base_seq, 5000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(run_length_two_bit_vector_large_deltas),
@@ -230,6 +333,8 @@ int main(void) {
         cmocka_unit_test(mixed_symbols_before_large_delta),
         cmocka_unit_test(builder_limits),
         cmocka_unit_test(bad_feedback),
+        cmocka_unit_test(recorder_reports_every_packet_once),
+        cmocka_unit_test(recorder_splits_and_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
