@@ -360,6 +360,13 @@ static void serialize_reports_size(void **state) {
     assert_int_equal(mxrtc_sdp_new(&e, NULL, NULL), MXRTC_OK);
     char b2[256];
     assert_int_equal(mxrtc_sdp_serialize(e, b2, sizeof b2, &len), MXRTC_ERR_INVALID_ARGUMENT);
+    /* Nor one whose field, set by hand, holds a line break. */
+    assert_int_equal(mxrtc_sdp_set_origin(e, "-", 1, 1, NULL), MXRTC_OK);
+    assert_int_equal(mxrtc_sdp_set_name(e, "-"), MXRTC_OK);
+    assert_int_equal(mxrtc_sdp_serialize(e, b2, sizeof b2, &len), MXRTC_OK);
+    assert_int_equal(mxrtc_sdp_set_name(e, "x\r\na=evil"), MXRTC_ERR_INVALID_ARGUMENT);
+    e->name = "x\r\na=evil";
+    assert_int_equal(mxrtc_sdp_serialize(e, b2, sizeof b2, &len), MXRTC_ERR_INVALID_ARGUMENT);
     mxrtc_sdp_free(e);
 }
 
