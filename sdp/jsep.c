@@ -377,7 +377,9 @@ static int answer_rtp(mxrtc_sdp *s, const mxrtc_sdp *offer, const mxrtc_sdp_medi
         if (pt_of(om->fmts[i], &pt) && !listed(kept, nk, pt) && is_codec(oa, pt, video, l)) kept[nk++] = pt;
     }
     uint32_t ncodec = nk;
-    if (ncodec == 0) return reject(s, om);
+    /* RFC 8829 §4.1.1 rtcpMuxPolicy "require" (the browsers' default, and
+     * all our transport does): a section without rtcp-mux is rejected. */
+    if (ncodec == 0 || !(oa->rtcp_mux || offer->a.rtcp_mux)) return reject(s, om);
     if (video) {
         for (uint32_t i = 0; i < om->fmt_count && nk < 128; i++) {
             unsigned pt;

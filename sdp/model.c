@@ -121,7 +121,7 @@ static void *push(mxrtc_sdp *s, void **arr, uint32_t *count, uint32_t *cap, size
 #define PUSH(s, a, field, countf, capi, limit, err) \
     push((s), (void **)&(a)->field, &(a)->countf, &(a)->cap_[capi], sizeof *(a)->field, (limit), (err))
 
-/* Internal entry points for the parser (sdp/internal via these wrappers). */
+/* A copy of a NUL-terminated string in the arena (NULL stays NULL). */
 static const char *dup0(mxrtc_sdp *s, const char *str, int *err) {
     if (!str) return NULL;
     return arena_strdup(s, str, strlen(str), err);

@@ -98,6 +98,21 @@ mxrtc_sdp_direction mxrtc_sdp_media_direction(const mxrtc_sdp *sdp, const mxrtc_
     return MXRTC_SDP_DIR_SENDRECV;   /* RFC 3264 §5.1 */
 }
 
+void mxrtc_sdp_media_transport(const mxrtc_sdp *sdp, const mxrtc_sdp_media *m, mxrtc_sdp_transport *out) {
+    const mxrtc_sdp_attrs *a = m ? &m->a : NULL, *s = sdp ? &sdp->a : NULL;
+    memset(out, 0, sizeof *out);
+    out->ice_ufrag = a && a->ice_ufrag ? a->ice_ufrag : s ? s->ice_ufrag : NULL;
+    out->ice_pwd = a && a->ice_pwd ? a->ice_pwd : s ? s->ice_pwd : NULL;
+    out->ice_options = a && a->ice_options ? a->ice_options : s ? s->ice_options : NULL;
+    out->ice_lite = s && s->ice_lite;
+    const mxrtc_sdp_attrs *fp = a && a->fingerprint_count ? a : s;
+    if (fp) {
+        out->fingerprints = fp->fingerprints;
+        out->fingerprint_count = fp->fingerprint_count;
+    }
+    out->setup = a && a->setup != MXRTC_SDP_SETUP_NONE ? a->setup : s ? s->setup : MXRTC_SDP_SETUP_NONE;
+}
+
 const mxrtc_sdp_group *mxrtc_sdp_find_group(const mxrtc_sdp *sdp, const char *semantics) {
     for (uint32_t i = 0; sdp && semantics && i < sdp->a.group_count; i++)
         if (!strcmp(sdp->a.groups[i].semantics, semantics)) return &sdp->a.groups[i];

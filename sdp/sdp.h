@@ -270,6 +270,17 @@ int mxrtc_sdp_has_ice_option(const mxrtc_sdp_attrs *a, const char *token);
 /* The effective direction of a media section (its own, else the session's,
  * else sendrecv: RFC 3264 §5.1). Never NONE. */
 mxrtc_sdp_direction mxrtc_sdp_media_direction(const mxrtc_sdp *sdp, const mxrtc_sdp_media *m);
+/* The transport parameters that apply to a media section: each taken from the
+ * section, else from the session level (RFC 8839 §5.4, RFC 8122 §5, RFC 8842
+ * §5 allow either). Pointers borrow from sdp. */
+typedef struct mxrtc_sdp_transport {
+    const char *ice_ufrag, *ice_pwd, *ice_options;
+    bool ice_lite;                              /* session level only (RFC 8839 §5.3) */
+    const mxrtc_sdp_fingerprint *fingerprints;
+    uint32_t fingerprint_count;
+    mxrtc_sdp_setup setup;
+} mxrtc_sdp_transport;
+void mxrtc_sdp_media_transport(const mxrtc_sdp *sdp, const mxrtc_sdp_media *m, mxrtc_sdp_transport *out);
 /* The BUNDLE group (RFC 8843), or NULL. */
 const mxrtc_sdp_group *mxrtc_sdp_find_group(const mxrtc_sdp *sdp, const char *semantics);
 /* The media section with this mid, or NULL. */

@@ -30,7 +30,10 @@ static void put(out *o, const char *s, size_t n) {
 
 static void puts_(out *o, const char *s) {
     if (!s) { o->bad = true; return; }
-    put(o, s, strlen(s));
+    size_t n = strlen(s);
+    /* A field set by hand must not smuggle in a line break. */
+    if (memchr(s, '\r', n) || memchr(s, '\n', n)) o->bad = true;
+    put(o, s, n);
 }
 
 static void putu(out *o, uint64_t v) {
@@ -218,7 +221,7 @@ static void attrs(out *o, const mxrtc_sdp_attrs *a) {
 }
 
 static void write_all(out *o, const mxrtc_sdp *s) {
-    puts_(o, "v=0\r\no=");
+    put(o, "v=0\r\no=", sizeof "v=0\r\no=" - 1);
     puts_(o, s->origin_user);
     put(o, " ", 1);
     putu(o, s->session_id);
@@ -238,7 +241,7 @@ static void write_all(out *o, const mxrtc_sdp *s) {
     extras(o, &s->a, "iuep", true);
     conn(o, &s->conn);
     extras(o, &s->a, "b", true);
-    if (s->time_count == 0) puts_(o, "t=0 0\r\n");
+    if (s->time_count == 0) put(o, "t=0 0\r\n", sizeof "t=0 0\r\n" - 1);
     for (uint32_t i = 0; i < s->time_count; i++) {
         puts_(o, "t=");
         putu(o, s->times[i].start);

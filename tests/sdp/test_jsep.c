@@ -276,6 +276,22 @@ static void answer_firefox_and_gstreamer(void **state) {
     mxrtc_sdp_free(r);
     mxrtc_sdp_free(ans);
     mxrtc_sdp_free(offer);
+
+    /* Without rtcp-mux in a section, that section is rejected (we require mux). */
+    size_t n;
+    char *gst = fixture_load("gstreamer_offer.sdp", &n);
+    char *nomux = replace_all(gst, "a=rtcp-mux\r\na=rtcp-rsize\r\na=sendrecv\r\na=rtpmap:111",
+                              "a=rtcp-rsize\r\na=sendrecv\r\na=rtpmap:111");
+    assert_string_not_equal(gst, nomux);
+    offer = parse_str(nomux);
+    assert_int_equal(mxrtc_jsep_create_answer(&ans, offer, &l, NULL, NULL), MXRTC_OK);
+    assert_int_equal(ans->media[0].port, 0);
+    assert_int_equal(ans->media[1].port, 9);
+    assert_int_equal(mxrtc_sdp_find_group(ans, "BUNDLE")->count, 1);
+    mxrtc_sdp_free(ans);
+    mxrtc_sdp_free(offer);
+    free(nomux);
+    free(gst);
 }
 
 static const char DATA_SECTION[] =
@@ -341,7 +357,7 @@ static void answer_rejects_with_port_zero(void **state) {
     const char *h264 =
         "v=0\r\no=- 5 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE v\r\n"
         "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=rtpmap:111 opus/48000/2\r\n"
-        "m=video 9 UDP/TLS/RTP/SAVPF 102 103\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=setup:actpass\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 102 103\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=setup:actpass\r\na=rtcp-mux\r\n"
         "a=rtpmap:102 H264/90000\r\na=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n";
     offer = parse_str(h264);
     assert_int_equal(mxrtc_jsep_create_answer(&ans, offer, &l, NULL, NULL), MXRTC_OK);
@@ -563,8 +579,8 @@ static void answer_bundle_only_and_session_extmaps(void **state) {
         "v=0\r\no=- 5 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
         "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
         "m=audio 9 UDP/TLS/RTP/SAVPF 111 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=setup:actpass\r\n"
-        "a=rtpmap:111 opus/48000/2\r\n"
-        "m=video 0 UDP/TLS/RTP/SAVPF 96 97 96\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:v\r\n"
+        "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+        "m=video 0 UDP/TLS/RTP/SAVPF 96 97 96\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:v\r\na=rtcp-mux\r\n"
         "a=rtpmap:96 VP8/90000\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
     mxrtc_jsep_local l = local_config();
     mxrtc_sdp *offer = parse_str(text), *ans = NULL;

@@ -178,6 +178,14 @@ static void firefox_offer_model(void **state) {
     assert_int_equal(v->a.extmaps[3].direction, MXRTC_SDP_DIR_RECVONLY);
     assert_int_equal(v->a.extmaps[3].id, 6);
     assert_int_equal(v->a.ssrc_group_count, 1);
+    /* Transport parameters: media-level ICE, session-level fingerprint. */
+    mxrtc_sdp_transport tr;
+    mxrtc_sdp_media_transport(s, v, &tr);
+    assert_string_equal(tr.ice_ufrag, "3f9a1c2e");
+    assert_int_equal(tr.fingerprint_count, 1);
+    assert_ptr_equal(tr.fingerprints, s->a.fingerprints);
+    assert_int_equal(tr.setup, MXRTC_SDP_SETUP_ACTPASS);
+    assert_false(tr.ice_lite);
     mxrtc_sdp_free(s);
 }
 
@@ -351,6 +359,13 @@ static void serialize_reports_size(void **state) {
     mxrtc_sdp *e = NULL;
     assert_int_equal(mxrtc_sdp_new(&e, NULL, NULL), MXRTC_OK);
     char b2[256];
+    assert_int_equal(mxrtc_sdp_serialize(e, b2, sizeof b2, &len), MXRTC_ERR_INVALID_ARGUMENT);
+    /* Nor one whose field, set by hand, holds a line break. */
+    assert_int_equal(mxrtc_sdp_set_origin(e, "-", 1, 1, NULL), MXRTC_OK);
+    assert_int_equal(mxrtc_sdp_set_name(e, "-"), MXRTC_OK);
+    assert_int_equal(mxrtc_sdp_serialize(e, b2, sizeof b2, &len), MXRTC_OK);
+    assert_int_equal(mxrtc_sdp_set_name(e, "x\r\na=evil"), MXRTC_ERR_INVALID_ARGUMENT);
+    e->name = "x\r\na=evil";
     assert_int_equal(mxrtc_sdp_serialize(e, b2, sizeof b2, &len), MXRTC_ERR_INVALID_ARGUMENT);
     mxrtc_sdp_free(e);
 }
