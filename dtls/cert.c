@@ -21,15 +21,13 @@ int mxrtc_dtls_mbedtls_rng(void *user, unsigned char *out, size_t len) {
     return mxrtc_random_fill(r, out, len) == MXRTC_OK ? 0 : -1;
 }
 
-static int cert_alloc(mxrtc_dtls_cert **out, const mxrtc_allocator *alloc, const mxrtc_random *rnd) {
+static int cert_alloc(mxrtc_dtls_cert **out, const mxrtc_allocator *alloc) {
     mxrtc_dtls_cert *c = mxrtc_calloc(alloc, 1, sizeof *c);
     if (!c) return MXRTC_ERR_NO_MEMORY;
     if (alloc) {
         c->alloc_copy = *alloc;
         c->alloc = &c->alloc_copy;
     }
-    if (rnd && rnd->fn) c->random = *rnd;
-    else c->random = mxrtc_random_os();
     mbedtls_pk_init(&c->key);
     mbedtls_x509_crt_init(&c->crt);
     *out = c;
@@ -47,8 +45,10 @@ int mxrtc_dtls_cert_new(mxrtc_dtls_cert **out, const mxrtc_allocator *alloc, con
     if (!out) return MXRTC_ERR_INVALID_ARGUMENT;
     *out = NULL;
     mxrtc_dtls_cert *c;
-    int r = cert_alloc(&c, alloc, rnd);
+    int r = cert_alloc(&c, alloc);
     if (r != MXRTC_OK) return r;
+    /* Used during creation only: the certificate keeps no random source. */
+    mxrtc_random random = (rnd && rnd->fn) ? *rnd : mxrtc_random_os();
 
     mbedtls_x509write_cert w;
     mbedtls_x509write_crt_init(&w);
@@ -60,10 +60,10 @@ int mxrtc_dtls_cert_new(mxrtc_dtls_cert **out, const mxrtc_allocator *alloc, con
     if (mr == MBEDTLS_ERR_PK_ALLOC_FAILED) { r = MXRTC_ERR_NO_MEMORY; goto fail; }
     if (mr != 0) goto fail;
     mr = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(c->key),
-                             mxrtc_dtls_mbedtls_rng, &c->random);
+                             mxrtc_dtls_mbedtls_rng, &random);
     if (mr != 0) goto fail;
 
-    if (mxrtc_random_fill(&c->random, serial, sizeof serial) != MXRTC_OK) goto fail;
+    if (mxrtc_random_fill(&random, serial, sizeof serial) != MXRTC_OK) goto fail;
     serial[0] &= 0x7f; /* RFC 5280 §4.1.2.2: a positive INTEGER */
     serial[0] |= 0x40; /* and never zero-led, so it keeps 16 bytes */
     mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
@@ -91,7 +91,7 @@ int mxrtc_dtls_cert_new(mxrtc_dtls_cert **out, const mxrtc_allocator *alloc, con
     der = mxrtc_malloc(c->alloc, der_cap);
     if (!der) { r = MXRTC_ERR_NO_MEMORY; goto fail; }
     /* mbedtls writes the DER at the end of the buffer. */
-    int n = mbedtls_x509write_crt_der(&w, der, der_cap, mxrtc_dtls_mbedtls_rng, &c->random);
+    int n = mbedtls_x509write_crt_der(&w, der, der_cap, mxrtc_dtls_mbedtls_rng, &random);
     if (n <= 0) goto fail;
     mr = mbedtls_x509_crt_parse_der(&c->crt, der + der_cap - (size_t)n, (size_t)n);
     if (mr != 0) goto fail;
@@ -113,18 +113,21 @@ int mxrtc_dtls_cert_from_pem(mxrtc_dtls_cert **out, const mxrtc_allocator *alloc
     if (!out || !cert || !key) return MXRTC_ERR_INVALID_ARGUMENT;
     *out = NULL;
     mxrtc_dtls_cert *c;
-    int r = cert_alloc(&c, alloc, rnd);
+    int r = cert_alloc(&c, alloc);
     if (r != MXRTC_OK) return r;
     r = MXRTC_ERR_MALFORMED;
     if (mbedtls_x509_crt_parse(&c->crt, cert, cert_len) != 0) goto fail;
 #if MBEDTLS_VERSION_MAJOR >= 3
-    if (mbedtls_pk_parse_key(&c->key, key, key_len, NULL, 0, mxrtc_dtls_mbedtls_rng, &c->random) != 0)
+    /* mbedTLS 3 blinds key operations with a random source. */
+    mxrtc_random random = (rnd && rnd->fn) ? *rnd : mxrtc_random_os();
+    if (mbedtls_pk_parse_key(&c->key, key, key_len, NULL, 0, mxrtc_dtls_mbedtls_rng, &random) != 0)
         goto fail;
-    if (mbedtls_pk_check_pair(&c->crt.pk, &c->key, mxrtc_dtls_mbedtls_rng, &c->random) != 0) {
+    if (mbedtls_pk_check_pair(&c->crt.pk, &c->key, mxrtc_dtls_mbedtls_rng, &random) != 0) {
         r = MXRTC_ERR_MISMATCH;
         goto fail;
     }
 #else
+    (void)rnd;
     if (mbedtls_pk_parse_key(&c->key, key, key_len, NULL, 0) != 0) goto fail;
     if (mbedtls_pk_check_pair(&c->crt.pk, &c->key) != 0) {
         r = MXRTC_ERR_MISMATCH;

@@ -13,7 +13,6 @@
 struct mxrtc_dtls_cert {
     mxrtc_allocator alloc_copy;
     const mxrtc_allocator *alloc; /* &alloc_copy, or NULL for libc */
-    mxrtc_random random;
     mbedtls_pk_context key;
     mbedtls_x509_crt crt;
     mxrtc_dtls_fingerprint fp;
