@@ -301,7 +301,9 @@ size_t mxrtc_srtp_rtcp_overhead(const mxrtc_srtp *s);
 /* Protect in place: buf holds an RTP (RTCP) packet of len bytes in a buffer
  * of cap bytes; on success *out_len is the SRTP (SRTCP) length. No
  * allocation. MXRTC_ERR_BUFFER_TOO_SMALL if cap < len + overhead,
- * MXRTC_ERR_MALFORMED for a packet libsrtp2 rejects, MXRTC_ERR_CRYPTO. */
+ * MXRTC_ERR_MALFORMED for a packet libsrtp2 rejects, MXRTC_ERR_REPLAY for
+ * an index older than the replay window (libsrtp2 guards the sender too;
+ * resending the identical index is allowed), MXRTC_ERR_CRYPTO. */
 int mxrtc_srtp_protect_rtp(mxrtc_srtp *s, uint8_t *buf, size_t len, size_t cap, size_t *out_len);
 int mxrtc_srtp_protect_rtcp(mxrtc_srtp *s, uint8_t *buf, size_t len, size_t cap, size_t *out_len);
 

@@ -16,7 +16,10 @@ struct mxrtc_srtp {
     mxrtc_allocator alloc_copy;
     const mxrtc_allocator *alloc;
     mxrtc_srtp_profile profile;
-    srtp_t session;
+    /* libsrtp2 allows one wildcard-SSRC template per session, so each
+     * direction has its own session. */
+    srtp_t tx;
+    srtp_t rx;
 };
 
 /* srtp_init() is not thread-safe and must run once before any session:
@@ -76,13 +79,13 @@ int mxrtc_srtp_new(mxrtc_srtp **out, const mxrtc_allocator *alloc, mxrtc_srtp_pr
     srtp_policy_t pol[2];
     set_policy(&pol[0], profile, txk, 0);
     set_policy(&pol[1], profile, rxk, 1);
-    pol[0].next = &pol[1];
-    srtp_err_status_t e = srtp_create(&s->session, pol);
+    srtp_err_status_t e = srtp_create(&s->tx, &pol[0]);
+    if (e == srtp_err_status_ok) e = srtp_create(&s->rx, &pol[1]);
     mxrtc_wipe(txk, sizeof txk);
     mxrtc_wipe(rxk, sizeof rxk);
     mxrtc_wipe(pol, sizeof pol);
     if (e != srtp_err_status_ok) {
-        mxrtc_free(s->alloc, s);
+        mxrtc_srtp_free(s);
         return e == srtp_err_status_alloc_fail ? MXRTC_ERR_NO_MEMORY : MXRTC_ERR_CRYPTO;
     }
     *out = s;
@@ -97,7 +100,8 @@ int mxrtc_srtp_new_from_dtls(mxrtc_srtp **out, const mxrtc_allocator *alloc, con
 void mxrtc_srtp_free(mxrtc_srtp *s) {
     if (!s) return;
     /* srtp_dealloc zeroizes the session keys it holds. */
-    if (s->session) srtp_dealloc(s->session);
+    if (s->tx) srtp_dealloc(s->tx);
+    if (s->rx) srtp_dealloc(s->rx);
     mxrtc_allocator copy = s->alloc_copy;
     const mxrtc_allocator *a = s->alloc ? &copy : NULL;
     mxrtc_wipe(s, sizeof *s);
@@ -148,7 +152,7 @@ static int protect(mxrtc_srtp *s, uint8_t *buf, size_t len, size_t cap, size_t *
     if (len > (size_t)INT_MAX - over) return MXRTC_ERR_LIMIT;
     if (cap < len + over) return MXRTC_ERR_BUFFER_TOO_SMALL;
     int n = (int)len;
-    srtp_err_status_t e = rtcp ? srtp_protect_rtcp(s->session, buf, &n) : srtp_protect(s->session, buf, &n);
+    srtp_err_status_t e = rtcp ? srtp_protect_rtcp(s->tx, buf, &n) : srtp_protect(s->tx, buf, &n);
     if (e != srtp_err_status_ok) return map_err(e);
     if (n < 0 || (size_t)n > cap) return MXRTC_ERR_INTERNAL;
     *out_len = (size_t)n;
@@ -163,7 +167,7 @@ static int unprotect(mxrtc_srtp *s, uint8_t *buf, size_t len, size_t *out_len, i
     if ((buf[0] >> 6) != 2) return MXRTC_ERR_MALFORMED;
     if (len > (size_t)INT_MAX) return MXRTC_ERR_LIMIT;
     int n = (int)len;
-    srtp_err_status_t e = rtcp ? srtp_unprotect_rtcp(s->session, buf, &n) : srtp_unprotect(s->session, buf, &n);
+    srtp_err_status_t e = rtcp ? srtp_unprotect_rtcp(s->rx, buf, &n) : srtp_unprotect(s->rx, buf, &n);
     if (e != srtp_err_status_ok) return map_err(e);
     if (n < 0 || (size_t)n > len) return MXRTC_ERR_INTERNAL;
     *out_len = (size_t)n;
