@@ -124,11 +124,11 @@ static void handshake_seeds(const char *dir) {
     mxrtc_dtls_free(client);
 }
 
-static void hello_seed(const char *dir, const char *vectors) {
+static void hello_seed(const char *dir, const char *vectors, const char *who) {
     rec r = {0};
     for (int i = 0; i < 2; i++) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/openssl_ch_frag_rec%d.bin", vectors, i);
+        snprintf(path, sizeof path, "%s/%s_ch_frag_rec%d.bin", vectors, who, i);
         FILE *f = fopen(path, "rb");
         if (!f) return;
         uint8_t buf[4096];
@@ -136,7 +136,9 @@ static void hello_seed(const char *dir, const char *vectors) {
         fclose(f);
         put_datagram(&r, buf, n);
     }
-    save(dir, "fuzz_dtls_server", "openssl_fragmented_hello", r.buf, r.len);
+    char name[64];
+    snprintf(name, sizeof name, "%s_fragmented_hello", who);
+    save(dir, "fuzz_dtls_server", name, r.buf, r.len);
     free(r.buf);
 }
 
@@ -221,7 +223,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     handshake_seeds(argv[1]);
-    hello_seed(argv[1], argv[2]);
+    hello_seed(argv[1], argv[2], "openssl");
+    hello_seed(argv[1], argv[2], "chromium");
     srtp_seeds(argv[1]);
     demux_and_fingerprint_seeds(argv[1]);
     for (int i = 0; i < 2; i++) mxrtc_dtls_cert_free(fuzz_dtls_certs[i]);
