@@ -1,11 +1,28 @@
-// Captures Chromium's DTLS ClientHello datagrams: Chromium offers, we answer
-// as an ICE-lite, DTLS-passive peer on a UDP socket and record what arrives.
+// Chromium as a WebRTC offerer against a UDP peer of ours, in a private
+// network namespace (traffic never leaves the machine). Two modes:
+//
+//  capture (default): we answer as an ICE-lite, DTLS-passive peer from this
+//    script and save the DTLS datagrams Chromium sends (its ClientHello) as
+//    OUT.0.bin, OUT.1.bin...: how tests/dtls/vectors/chromium_ch_frag_rec*.bin
+//    were made.
+//  LIVE=server|client: the peer is build/tests/dtls/dtls_live_peer (mxrtc's
+//    endpoint behind an ICE-lite responder) in that DTLS role, and the
+//    handshake must complete (Chromium's connectionState "connected").
+//
+// Needs: apt-get install chromium; npm install playwright-core (NODE_PATH);
+// root for the namespace:
+//   unshare -n sh -c 'ip link set lo up; ip link add v0 type veth peer name v1;
+//     ip addr add 198.51.100.1/24 dev v0; ip link set v0 up; ip link set v1 up;
+//     CAPIP=198.51.100.1 node capture_chromium_hello.js OUT'
+// (Chromium gathers no candidate on a loopback-only namespace.)
 const { chromium } = require('playwright-core');
-const dgram = require('dgram'), crypto = require('crypto'), zlib = require('zlib'), fs = require('fs'), http = require('http');
+const dgram = require('dgram'), crypto = require('crypto'), zlib = require('zlib'), fs = require('fs'),
+  http = require('http'), cp = require('child_process'), path = require('path'), readline = require('readline');
 const UFRAG = 'mxrt', PWD = 'mxrtcpasswordmxrtcpassword12';
-const out = process.argv[2];
-const sock = dgram.createSocket('udp4');
-const dtls = [];
+const IP = process.env.CAPIP || '127.0.0.1', LIVE = process.env.LIVE;
+const out = process.argv[2] || '/tmp/chromium_hello';
+const PEER = process.env.PEER || path.join(__dirname, '../../../build/tests/dtls/dtls_live_peer');
+
 function stunResponse(req, rinfo) {
   const txid = req.subarray(8, 20);
   const xma = Buffer.alloc(12);
@@ -23,18 +40,37 @@ function stunResponse(req, rinfo) {
   const fp = Buffer.alloc(8); fp.writeUInt16BE(0x8028, 0); fp.writeUInt16BE(4, 2); fp.writeUInt32BE(crc, 4);
   return Buffer.concat([msg, fp]);
 }
-sock.on('message', (msg, rinfo) => {
-  if (msg[0] < 4) console.log('stun', msg.readUInt16BE(0).toString(16), rinfo.address, rinfo.port);
-  if (msg[0] < 4 && msg.readUInt16BE(0) === 0x0001) sock.send(stunResponse(msg, rinfo), rinfo.port, rinfo.address);
-  else if (msg[0] >= 20 && msg[0] <= 63) {
-    fs.writeFileSync(`${out}.${dtls.length}.bin`, msg); dtls.push(msg);
-    console.log('dtls', msg.length, msg.subarray(0, 30).toString('hex'));
-  }
-});
+
+async function capturePeer() {
+  const sock = dgram.createSocket('udp4'), dtls = [];
+  sock.on('message', (msg, rinfo) => {
+    if (msg[0] < 4 && msg.readUInt16BE(0) === 0x0001) sock.send(stunResponse(msg, rinfo), rinfo.port, rinfo.address);
+    else if (msg[0] >= 20 && msg[0] <= 63) {
+      fs.writeFileSync(`${out}.${dtls.length}.bin`, msg); dtls.push(msg);
+      console.log('dtls', msg.length, msg.subarray(0, 30).toString('hex'));
+    }
+  });
+  await new Promise(r => sock.bind(0, IP, r));
+  const fp = Array.from({ length: 32 }, (_, i) => (i * 7 + 3).toString(16).padStart(2, '0').toUpperCase()).join(':');
+  return { port: sock.address().port, fp: 'sha-256 ' + fp, setup: 'passive',
+    done: () => dtls.length >= 4, close: () => sock.close() };
+}
+
+async function livePeer(chromeFp) {
+  const child = cp.spawn(PEER, [IP, LIVE, PWD, chromeFp]);
+  const lines = [];
+  const rl = readline.createInterface({ input: child.stdout });
+  rl.on('line', l => { lines.push(l); console.log('peer:', l); });
+  child.stderr.on('data', d => process.stderr.write(d));
+  while (!lines.some(l => l.startsWith('FINGERPRINT'))) await new Promise(r => setTimeout(r, 20));
+  const port = Number(lines.find(l => l.startsWith('PORT')).split(' ')[1]);
+  const fp = lines.find(l => l.startsWith('FINGERPRINT')).slice('FINGERPRINT '.length);
+  return { port, fp, setup: LIVE === 'client' ? 'active' : 'passive',
+    done: () => lines.some(l => /^(CONNECTED|FAILED)/.test(l)), close: () => child.kill(), lines };
+}
+
 (async () => {
-  await new Promise(r => sock.bind(0, process.env.CAPIP || '127.0.0.1', r));
-  const port = sock.address().port;
-  const srv = http.createServer((q, s) => { s.setHeader('content-type', 'text/html'); s.end('<html><body>cap</body></html>'); });
+  const srv = http.createServer((q, s) => { s.setHeader('content-type', 'text/html'); s.end('<html><body>x</body></html>'); });
   await new Promise(r => srv.listen(0, '127.0.0.1', r));
   const tmp = fs.mkdtempSync('/tmp/chr-');
   const ctx = await chromium.launchPersistentContext(tmp, { executablePath: '/usr/bin/chromium', headless: true,
@@ -43,26 +79,33 @@ sock.on('message', (msg, rinfo) => {
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'] });
   const page = await ctx.newPage();
   await page.goto(`http://localhost:${srv.address().port}/`);
-  const fp = Array.from({ length: 32 }, (_, i) => (i * 7 + 3).toString(16).padStart(2, '0').toUpperCase()).join(':');
-  const offer = await page.evaluate(async (a) => {
-    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    window.keep = s;
+  const offer = await page.evaluate(async () => {
+    window.keep = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
     const pc = new RTCPeerConnection(); window.pc = pc;
     pc.createDataChannel('x');
-    const offer = await pc.createOffer(); await pc.setLocalDescription(offer);
-    const mid = /a=mid:(\S+)/.exec(offer.sdp)[1];
-    const sdp = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE ${mid}\r\na=ice-lite\r\n` +
-      `m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 127.0.0.1\r\na=mid:${mid}\r\n` +
-      `a=ice-ufrag:${a.ufrag}\r\na=ice-pwd:${a.pwd}\r\na=fingerprint:sha-256 ${a.fp}\r\na=setup:passive\r\n` +
+    const o = await pc.createOffer(); await pc.setLocalDescription(o);
+    return o.sdp;
+  });
+  const chromeFp = /a=fingerprint:(.*)/.exec(offer)[1].trim();
+  const peer = LIVE ? await livePeer(chromeFp) : await capturePeer();
+  await page.evaluate(async (a) => {
+    const mid = /a=mid:(\S+)/.exec(pc.localDescription.sdp)[1];
+    const sdp = `v=0\r\no=- 1 2 IN IP4 ${a.ip}\r\ns=-\r\nt=0 0\r\na=group:BUNDLE ${mid}\r\na=ice-lite\r\n` +
+      `m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 ${a.ip}\r\na=mid:${mid}\r\n` +
+      `a=ice-ufrag:${a.ufrag}\r\na=ice-pwd:${a.pwd}\r\na=fingerprint:${a.fp}\r\na=setup:${a.setup}\r\n` +
       `a=sctp-port:5000\r\na=candidate:1 1 udp 2130706431 ${a.ip} ${a.port} typ host\r\n`;
     await pc.setRemoteDescription({ type: 'answer', sdp });
-    return offer.sdp;
-  }, { ufrag: UFRAG, pwd: PWD, fp, port, ip: process.env.CAPIP || '127.0.0.1' });
-  console.log(offer.split('\r\n').filter(l => /setup|fingerprint|candidate/.test(l)).join('\n'));
+  }, { ufrag: UFRAG, pwd: PWD, fp: peer.fp, port: peer.port, ip: IP, setup: peer.setup });
   const t0 = Date.now();
-  while (dtls.length < 4 && Date.now() - t0 < 8000) await new Promise(r => setTimeout(r, 100));
-  console.log('state', await page.evaluate(() => [pc.iceConnectionState, pc.connectionState, pc.localDescription.sdp.split('\r\n').filter(l => /candidate/.test(l)).join(' | ')]));
+  let state = '';
+  while (Date.now() - t0 < 15000) {
+    state = await page.evaluate(() => pc.connectionState);
+    if (peer.done() && (!LIVE || state === 'connected' || state === 'failed')) break;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  console.log('chromium connectionState:', state);
   console.log('version', await page.evaluate(() => navigator.userAgent));
-  await ctx.close(); srv.close(); sock.close();
+  await ctx.close(); srv.close(); peer.close();
   fs.rmSync(tmp, { recursive: true, force: true });
+  if (LIVE) process.exit(state === 'connected' && peer.lines.some(l => l.startsWith('CONNECTED')) ? 0 : 1);
 })().catch(e => { console.error(e); process.exit(1); });
