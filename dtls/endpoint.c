@@ -358,9 +358,16 @@ static void on_handshake_done(mxrtc_dtls *d) {
     }
     mbedtls_dtls_srtp_info info;
     mbedtls_ssl_get_dtls_srtp_negotiation_result(&d->ssl, &info);
-    if (info.chosen_dtls_srtp_profile == MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80)
+#if MBEDTLS_VERSION_MAJOR >= 3
+    /* 3.x marks the field private and has no getter; its own sample
+     * programs read it this way. */
+    mbedtls_ssl_srtp_profile chosen = info.MBEDTLS_PRIVATE(chosen_dtls_srtp_profile);
+#else
+    mbedtls_ssl_srtp_profile chosen = info.chosen_dtls_srtp_profile;
+#endif
+    if (chosen == MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80)
         d->profile = MXRTC_SRTP_AES128_CM_SHA1_80;
-    else if (info.chosen_dtls_srtp_profile == MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_32)
+    else if (chosen == MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_32)
         d->profile = MXRTC_SRTP_AES128_CM_SHA1_32;
     else {
         /* RFC 8827 §6.5: WebRTC media needs DTLS-SRTP; a peer without
