@@ -16,9 +16,13 @@ PKGS=(
   libcurl4-openssl-dev
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev coturn iproute2 util-linux
+  # dtls interop test (ctest -L dtls): openssl s_server/s_client as a peer
+  openssl
 )
 if [[ "${1:-}" == "--interop" ]]; then
   PKGS+=(chromium nodejs npm)
+  # tests/dtls/capture: GStreamer webrtcbin (Nheko's engine) as a live peer
+  PKGS+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
 fi
 
 missing=()
