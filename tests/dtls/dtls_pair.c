@@ -79,6 +79,11 @@ mxrtc_time_us pair_drain(pair *p, int i) {
         case MXRTC_DTLS_OUT_DATAGRAM:
             me->sent++;
             assert_true(out.len > 0 && out.len <= sizeof peer->inbox[0].data);
+            if (p->drop_first[i]) {
+                p->drop_first[i]--;
+                p->dropped++;
+                break;
+            }
             if (p->loss_percent && mxrtc_seeded_random_next(&p->net_rng) % 100 < p->loss_percent) {
                 p->dropped++;
                 break;
@@ -172,7 +177,24 @@ static size_t deliver(pair *p, int i) {
     }
     for (size_t k = 0; k < n; k++) {
         if (terminal(me)) break;
-        int r = mxrtc_dtls_handle_datagram(me->d, p->now, batch[k].data, batch[k].len);
+        const uint8_t *dg = batch[k].data;
+        size_t len = batch[k].len;
+        /* A ClientHello (epoch 0 handshake record, type 1) to the server. */
+        if (p->fragment_hello && mxrtc_dtls_get_role(me->d) == MXRTC_DTLS_ROLE_SERVER && len > 25 &&
+            dg[0] == 22 && dg[3] == 0 && dg[4] == 0 && dg[13] == 1) {
+            static uint8_t frags[16384];
+            size_t fl = pair_fragment(dg, len, p->fragment_hello, frags, sizeof frags);
+            p->hellos_fragmented++;
+            for (size_t o = 0; o < fl && !terminal(me);) {
+                size_t rl = 13 + ((size_t)frags[o + 11] << 8 | frags[o + 12]);
+                int r = mxrtc_dtls_handle_datagram(me->d, p->now, frags + o, rl);
+                assert_true(r == MXRTC_OK || r == MXRTC_ERR_MALFORMED);
+                pair_drain(p, i);
+                o += rl;
+            }
+            continue;
+        }
+        int r = mxrtc_dtls_handle_datagram(me->d, p->now, dg, len);
         assert_true(r == MXRTC_OK || r == MXRTC_ERR_MALFORMED);
         pair_drain(p, i);
     }

@@ -41,6 +41,10 @@ typedef struct pair {
     int reorder;             /* shuffle each batch before delivery */
     unsigned dropped;
     int settle;              /* pair_run: go on until both sides are terminal */
+    unsigned drop_first[2];  /* drop this many of side i's first datagrams */
+    size_t fragment_hello;   /* >0: every ClientHello to the server is split into
+                              * fragments of this size, one datagram each */
+    unsigned hellos_fragmented;
 } pair;
 
 /* Makes a pair: side 0 with role0, side 1 the other role; each with a fresh

@@ -99,6 +99,38 @@ static void fragmented_client_hello_reassembled(void **state) {
     pair_free(&p);
 }
 
+/* The server's first flight is lost, so the client retransmits its
+ * ClientHello, fragmented again: this copy goes to mbedTLS as it is (the
+ * reassembler is done) and must make the server resend its flight. */
+static void fragmented_hello_retransmitted_after_lost_flight(void **state) {
+    (void)state;
+    for (int lost = 1; lost <= 3; lost++) {
+        pair p;
+        pair_init(&p, MXRTC_DTLS_ROLE_CLIENT, 30 + (uint64_t)lost, 0, 0);
+        p.fragment_hello = 64;
+        p.drop_first[1] = (unsigned)lost; /* the server's first datagrams */
+        assert_true(pair_run(&p, LIMIT));
+        assert_true(p.hellos_fragmented >= 2);
+        mxrtc_dtls_stats st;
+        mxrtc_dtls_get_stats(p.s[1].d, &st);
+        assert_int_equal(st.hello_reassembled, 1);
+        keys_match(&p);
+        pair_free(&p);
+    }
+    /* And with random loss and reordering on top, over several seeds. */
+    for (uint64_t seed = 40; seed < 48; seed++) {
+        pair p;
+        pair_init(&p, MXRTC_DTLS_ROLE_SERVER, seed, 0, 0);
+        p.fragment_hello = 50;
+        p.loss_percent = 20;
+        p.reorder = 1;
+        if (!pair_run(&p, LIMIT))
+            fail_msg("seed %llu: not connected (%d/%d)", (unsigned long long)seed, p.s[0].error, p.s[1].error);
+        keys_match(&p);
+        pair_free(&p);
+    }
+}
+
 static void loss_and_reorder(void **state) {
     (void)state;
     for (uint64_t seed = 1; seed <= 12; seed++) {
@@ -392,6 +424,7 @@ int main(void) {
         cmocka_unit_test(server_and_client),
         cmocka_unit_test(fragmented_client_hello_reassembled),
         cmocka_unit_test(loss_and_reorder),
+        cmocka_unit_test(fragmented_hello_retransmitted_after_lost_flight),
         cmocka_unit_test(first_flight_lost_is_retransmitted),
         cmocka_unit_test(fingerprint_mismatch_fails),
         cmocka_unit_test(other_fingerprint_hashes),
