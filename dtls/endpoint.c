@@ -212,7 +212,7 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     if (mxrtc_dtls_fingerprint_compute(&fp, d->remote_fp.hash, crt->raw.p, crt->raw.len) != MXRTC_OK ||
         !mxrtc_dtls_fingerprint_equal(&fp, &d->remote_fp)) {
         d->cert_mismatch = 1;
-        MXRTC_LOGI(&d->logger, MOD, "the peer's certificate does not match the SDP fingerprint");
+        MXRTC_LOGD(&d->logger, MOD, "the peer's certificate does not match the SDP fingerprint");
         /* Non-zero aborts the handshake with a fatal alert (mbedTLS turns it
          * into MBEDTLS_ERR_X509_FATAL_ERROR, which VERIFY_OPTIONAL does not
          * ignore). */
