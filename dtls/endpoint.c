@@ -545,7 +545,8 @@ int mxrtc_dtls_handle_datagram(mxrtc_dtls *d, mxrtc_time_us now, const uint8_t *
         }
         if (d->hello->fragments > 1) d->stats.hello_reassembled++;
         d->hello_done = 1;
-        MXRTC_LOGD(&d->logger, MOD, "ClientHello of %u bytes complete", (unsigned)d->hello->length);
+        MXRTC_LOGD(&d->logger, MOD, "ClientHello of %u bytes complete (%u fragments)", (unsigned)d->hello->length,
+                   (unsigned)d->hello->fragments);
         data = whole;
         len = whole_len;
     }
@@ -556,6 +557,13 @@ int mxrtc_dtls_handle_datagram(mxrtc_dtls *d, mxrtc_time_us now, const uint8_t *
     for (int i = 0; i < 3 && d->in && (d->state == ST_HANDSHAKE || d->state == ST_CONNECTED); i++) drive(d);
     d->in = NULL;
     d->in_len = 0;
+    if (d->hello_done && d->hello) {
+        /* mbedTLS has copied the rebuilt ClientHello: the 17 KB buffer is
+         * not needed any more. */
+        mxrtc_wipe(d->hello, sizeof *d->hello);
+        mxrtc_free(d->alloc, d->hello);
+        d->hello = NULL;
+    }
     return MXRTC_OK;
 }
 
