@@ -7,9 +7,15 @@
  * client it uses a 256-byte MTU, so its ClientHello arrives in fragments.
  * Both sides must agree on the RFC 5764 keying material, which openssl
  * prints with -keymatexport. Bounded by poll() timeouts; no sleeps.
+ * As root the test first moves into a network namespace of its own with
+ * only lo up (TESTING.md), so nothing can reach another interface;
+ * otherwise it stays on the host's loopback.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* unshare(CLONE_NEWNET) */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -49,6 +55,9 @@ typedef struct child {
     size_t log_len;
 } child;
 
+/* The running child, so that a failed assertion still ends it (teardown). */
+static pid_t live_child;
+
 static int openssl_available(void) {
     return access("/usr/bin/openssl", X_OK) == 0;
 }
@@ -68,6 +77,7 @@ static void spawn(child *c, char *const argv[]) {
         execv("/usr/bin/openssl", argv);
         _exit(127);
     }
+    live_child = c->pid;
     close(pin[0]);
     close(pout[1]);
     c->in = pin[1];
@@ -90,7 +100,18 @@ static void stop(child *c) {
     kill(c->pid, SIGTERM);
     int st;
     waitpid(c->pid, &st, 0);
+    live_child = 0;
     close(c->out);
+}
+
+static int kill_leftover_child(void **state) {
+    (void)state;
+    if (live_child > 0) {
+        kill(live_child, SIGKILL);
+        waitpid(live_child, NULL, 0);
+        live_child = 0;
+    }
+    return 0;
 }
 
 /* Waits (poll, bounded) until the child's output contains text. */
@@ -309,11 +330,28 @@ static void we_are_server_openssl_client_fragments(void **state) {
     mxrtc_dtls_cert_free(cert);
 }
 
+/* A private network namespace with lo up, if we may create one. */
+static void private_netns(void) {
+    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+        print_message("note: running on the host loopback (no private network namespace)\n");
+        return;
+    }
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) fail_msg("lo: cannot read flags");
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) fail_msg("lo: cannot bring up");
+    close(s);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
+    private_netns();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(we_are_client_openssl_server),
-        cmocka_unit_test(we_are_server_openssl_client_fragments),
+        cmocka_unit_test_teardown(we_are_client_openssl_server, kill_leftover_child),
+        cmocka_unit_test_teardown(we_are_server_openssl_client_fragments, kill_leftover_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
