@@ -261,13 +261,18 @@ static void rsa_peer_certificate(void **state) {
         pair_free(&p);
     }
     mxrtc_dtls_cert_free(rsa);
-    /* A key that is not the certificate's is refused. */
+    /* Junk, and a valid key that is not the certificate's, are refused. */
     mxrtc_dtls_cert *ec;
     assert_int_equal(mxrtc_dtls_cert_new(&ec, NULL, NULL), MXRTC_OK);
     mxrtc_dtls_cert *bad = NULL;
     assert_int_equal(mxrtc_dtls_cert_from_pem(&bad, NULL, NULL, cert, cl + 1, (const uint8_t *)"junk", 5),
                      MXRTC_ERR_MALFORMED);
     assert_null(bad);
+    size_t ol;
+    uint8_t *other = read_file("other_ec_key.pem", &ol);
+    assert_int_equal(mxrtc_dtls_cert_from_pem(&bad, NULL, NULL, cert, cl + 1, other, ol + 1), MXRTC_ERR_MISMATCH);
+    assert_null(bad);
+    free(other);
     mxrtc_dtls_cert_free(ec);
     free(cert);
     free(key);
