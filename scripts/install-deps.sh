@@ -8,7 +8,7 @@ set -euo pipefail
 
 PKGS=(
   # toolchain
-  gcc cmake ninja-build pkg-config make git ca-certificates
+  gcc libc6-dev cmake ninja-build pkg-config make git ca-certificates
   # libraries the core links (DESIGN.md: Debian 12 packages only)
   libmbedtls-dev libsrtp2-dev libopus-dev libvpx-dev libusrsctp-dev
   libcjson-dev libjansson-dev
@@ -16,11 +16,13 @@ PKGS=(
   libcurl4-openssl-dev
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev coturn iproute2 util-linux
-  # tests/turn/coturn.sh: the self-signed certificate for coturn's TLS port
+  # coturn.sh (TLS certificate) and the dtls interop test (s_server/s_client)
   openssl
 )
 if [[ "${1:-}" == "--interop" ]]; then
   PKGS+=(chromium nodejs npm)
+  # tests/dtls/capture: GStreamer webrtcbin (Nheko's engine) as a live peer
+  PKGS+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
 fi
 
 missing=()

@@ -20,6 +20,26 @@ int mxrtc_stun_key_short_term(mxrtc_stun_key *key, const char *password, size_t 
     return MXRTC_OK;
 }
 
+/* H(p[0] ‖ p[1] ‖ ...) with mbedTLS's generic digest; parts may be empty. */
+typedef struct part {
+    const void *data;
+    size_t len;
+} part;
+
+static int digest(mbedtls_md_type_t type, const part *parts, size_t n, uint8_t *out) {
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(type);
+    if (!info) return MXRTC_ERR_UNSUPPORTED;
+    mbedtls_md_context_t ctx;
+    mbedtls_md_init(&ctx);
+    int rc = mbedtls_md_setup(&ctx, info, 0);
+    if (rc == 0) rc = mbedtls_md_starts(&ctx);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (parts[i].len) rc = mbedtls_md_update(&ctx, parts[i].data, parts[i].len);
+    if (rc == 0) rc = mbedtls_md_finish(&ctx, out);
+    mbedtls_md_free(&ctx);
+    return rc == 0 ? MXRTC_OK : MXRTC_ERR_CRYPTO;
+}
+
 int mxrtc_stun_key_long_term(mxrtc_stun_key *key, uint16_t algorithm, const char *username, size_t ulen,
                              const char *realm, size_t rlen, const char *password, size_t plen) {
     if (!key || (!username && ulen) || (!realm && rlen) || (!password && plen))
@@ -31,21 +51,10 @@ int mxrtc_stun_key_long_term(mxrtc_stun_key *key, uint16_t algorithm, const char
     case MXRTC_STUN_PASSWORD_SHA256: type = MBEDTLS_MD_SHA256; outlen = 32; break;
     default: return MXRTC_ERR_UNSUPPORTED;
     }
-    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(type);
-    if (!info) return MXRTC_ERR_UNSUPPORTED;
-    mbedtls_md_context_t ctx;
-    mbedtls_md_init(&ctx);
-    int rc = mbedtls_md_setup(&ctx, info, 0);
     /* §9.2.2: key = H(username ":" OpaqueString(realm) ":" OpaqueString(password)) */
-    if (rc == 0) rc = mbedtls_md_starts(&ctx);
-    if (rc == 0 && ulen) rc = mbedtls_md_update(&ctx, (const uint8_t *)username, ulen);
-    if (rc == 0) rc = mbedtls_md_update(&ctx, (const uint8_t *)":", 1);
-    if (rc == 0 && rlen) rc = mbedtls_md_update(&ctx, (const uint8_t *)realm, rlen);
-    if (rc == 0) rc = mbedtls_md_update(&ctx, (const uint8_t *)":", 1);
-    if (rc == 0 && plen) rc = mbedtls_md_update(&ctx, (const uint8_t *)password, plen);
-    if (rc == 0) rc = mbedtls_md_finish(&ctx, key->bytes);
-    mbedtls_md_free(&ctx);
-    if (rc != 0) return MXRTC_ERR_CRYPTO;
+    const part parts[5] = {{username, ulen}, {":", 1}, {realm, rlen}, {":", 1}, {password, plen}};
+    int rc = digest(type, parts, 5, key->bytes);
+    if (rc) return rc;
     key->len = outlen;
     return MXRTC_OK;
 }
@@ -55,18 +64,9 @@ void mxrtc_stun_key_clear(mxrtc_stun_key *key) {
 }
 
 int mxrtc_stun_userhash(uint8_t out[32], const char *username, size_t ulen, const char *realm, size_t rlen) {
-    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-    if (!info) return MXRTC_ERR_UNSUPPORTED;
-    mbedtls_md_context_t ctx;
-    mbedtls_md_init(&ctx);
-    int rc = mbedtls_md_setup(&ctx, info, 0);
-    if (rc == 0) rc = mbedtls_md_starts(&ctx);
-    if (rc == 0 && ulen) rc = mbedtls_md_update(&ctx, (const uint8_t *)username, ulen);
-    if (rc == 0) rc = mbedtls_md_update(&ctx, (const uint8_t *)":", 1);
-    if (rc == 0 && rlen) rc = mbedtls_md_update(&ctx, (const uint8_t *)realm, rlen);
-    if (rc == 0) rc = mbedtls_md_finish(&ctx, out);
-    mbedtls_md_free(&ctx);
-    return rc == 0 ? MXRTC_OK : MXRTC_ERR_CRYPTO;
+    /* §14.4: USERHASH = SHA-256(username ":" realm) */
+    const part parts[3] = {{username, ulen}, {":", 1}, {realm, rlen}};
+    return digest(MBEDTLS_MD_SHA256, parts, 3, out);
 }
 
 /* HMAC over msg[0..upto) with the header length field replaced by

@@ -219,11 +219,21 @@ static void destroy(mxrtc_tls_stream *s) {
     mxrtc_free(a, s);
 }
 
+/* PEM holds "-----BEGIN " somewhere (text may precede it); DER never does
+ * at its start, and is passed to mbedTLS as it is. */
+static int looks_pem(const uint8_t *p, size_t n) {
+    static const char tag[] = "-----BEGIN ";
+    const size_t t = sizeof tag - 1;
+    for (size_t i = 0; i + t <= n; i++)
+        if (p[i] == '-' && memcmp(p + i, tag, t) == 0) return 1;
+    return 0;
+}
+
 static int load_cas(mxrtc_tls_stream *s, const mxrtc_tls_stream_config *cfg) {
     int r;
     if (cfg->ca_pem && cfg->ca_pem_len) {
         /* mbedTLS wants PEM NUL-terminated with the NUL counted. */
-        if (cfg->ca_pem[cfg->ca_pem_len - 1] == '\0' || cfg->ca_pem[0] != '-') {
+        if (cfg->ca_pem[cfg->ca_pem_len - 1] == '\0' || !looks_pem(cfg->ca_pem, cfg->ca_pem_len)) {
             r = mbedtls_x509_crt_parse(&s->ca, cfg->ca_pem, cfg->ca_pem_len);
         } else {
             uint8_t *copy = mxrtc_malloc(s->alloc, cfg->ca_pem_len + 1);

@@ -93,6 +93,11 @@ static void ip_literals(void **state) {
     assert_int_equal(u.port, 5350);
     assert_int_equal(u.addr.port, 5350);
 
+    assert_int_equal(parse(&u, "turn:[::1]:3480?transport=tcp"), MXRTC_OK);
+    assert_int_equal(u.port, 3480);
+    assert_int_equal(u.addr.port, 3480);
+    assert_int_equal(u.transport, MXRTC_URI_TRANSPORT_TCP);
+
     assert_int_equal(parse(&u, "turns:[2001:db8::1]"), MXRTC_OK);
     assert_int_equal(u.port, 5349);
     assert_int_equal(u.addr.port, 5349);

@@ -45,6 +45,15 @@ is_our_turnserver() {
   [[ "$state" != Z ]]
 }
 
+# Right after the launch, $! may still be the forked shell or setsid about
+# to exec turnserver: alive means "exists and is not a zombie".
+is_alive() {
+  local pid=$1 state
+  [[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
+  state=$(awk '{print $3}' /proc/$pid/stat 2>/dev/null || echo Z)
+  [[ "$state" != Z ]]
+}
+
 port_busy() {   # port_busy PORT: 0 if something listens on it (TCP or UDP)
   [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" || -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]]
 }
@@ -148,7 +157,7 @@ do_start() {
   local ok=0
   for _ in $(seq 1 200); do
     for i in "${INSTANCES[@]}"; do
-      is_our_turnserver "$(cat "$DIR/$i.pid")" || {
+      is_alive "$(cat "$DIR/$i.pid")" || {
         echo "coturn.sh: $i exited; its log:" >&2
         tail -20 "$DIR/$i.log" "$DIR/$i.stdout" >&2 2>/dev/null || true
         do_stop; exit 1; }
@@ -161,6 +170,10 @@ do_start() {
     sleep 0.05
   done
   ((ok)) || { echo "coturn.sh: coturn did not listen within 10 s" >&2; do_stop; exit 1; }
+  # Listening means exec happened: from now on stop identifies it by name.
+  for i in "${INSTANCES[@]}"; do
+    is_our_turnserver "$(cat "$DIR/$i.pid")" || { do_stop; die "$i: pid $(cat "$DIR/$i.pid") is not turnserver"; }
+  done
 
   cat > "$DIR/coturn.env" <<EOF
 export MXRTC_COTURN_DIR=$DIR

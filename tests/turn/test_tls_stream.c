@@ -479,6 +479,35 @@ static void config_errors_and_ca_file(void **state) {
     server_free(s);
 }
 
+/* The CA buffer as DER, and as PEM preceded by text (as in bundle files). */
+static void ca_buffer_formats(void **state) {
+    pki *p = *state;
+    static uint8_t commented[8192];
+    const char *head = "# mxrtc test CA\n";
+    size_t hl = strlen(head);
+    memcpy(commented, head, hl);
+    memcpy(commented + hl, p->ca.pem, p->ca.pem_len - 1);
+    const uint8_t *bufs[2] = {p->ca.crt.raw.p, commented};
+    size_t lens[2] = {p->ca.crt.raw.len, hl + p->ca.pem_len - 1};
+    for (int i = 0; i < 2; i++) {
+        mxrtc_seeded_random g;
+        mxrtc_seeded_random_init(&g, 20 + (uint64_t)i);
+        mxrtc_tls_stream_config cfg;
+        mxrtc_tls_stream_config_init(&cfg);
+        cfg.random = mxrtc_seeded_random_source(&g);
+        cfg.server_name = SERVER_NAME;
+        cfg.ca_pem = bufs[i];
+        cfg.ca_pem_len = lens[i];
+        mxrtc_tls_stream *c = NULL;
+        assert_int_equal(mxrtc_tls_stream_new(&c, &cfg), MXRTC_OK);
+        server *s = server_new(p);
+        assert_int_equal(shuttle(c, s), 0);
+        assert_true(mxrtc_tls_stream_is_established(c));
+        mxrtc_tls_stream_free(c);
+        server_free(s);
+    }
+}
+
 static void allocation_failures_leak_nothing(void **state) {
     pki *p = *state;
     mxrtc_seeded_random g;
@@ -539,6 +568,7 @@ int main(void) {
         cmocka_unit_test(server_alert_is_tls_error),
         cmocka_unit_test(garbage_and_truncation),
         cmocka_unit_test(config_errors_and_ca_file),
+        cmocka_unit_test(ca_buffer_formats),
         cmocka_unit_test(allocation_failures_leak_nothing),
         cmocka_unit_test(broken_random_source),
     };

@@ -227,63 +227,59 @@ typedef struct harness {
     bool lose_responses;
 } harness;
 
-/* Drains the client: transmits go to the server, events are recorded. Then
- * delivers the server's answers, and repeats until nothing moves. */
+static void record_event(harness *h, const mxrtc_turn_output *out) {
+    assert_true(h->nev < 64);
+    event *e = &h->ev[h->nev++];
+    memset(e, 0, sizeof *e);
+    e->type = out->event;
+    e->error = out->error;
+    e->stun_code = out->stun_code;
+    e->channel = out->channel;
+    e->peer = out->peer;
+    e->relayed = out->relayed;
+    e->lifetime = out->lifetime_s;
+    e->len = out->len < sizeof e->data ? out->len : sizeof e->data;
+    if (out->len) memcpy(e->data, out->data, e->len);
+}
+
+/* Polls the client until its deadline: transmits go to the server, events
+ * are recorded. */
+static void drain_client(harness *h) {
+    mxrtc_turn_output out;
+    for (;;) {
+        assert_int_equal(mxrtc_turn_client_poll(h->c, h->now, &out), MXRTC_OK);
+        if (out.kind == MXRTC_TURN_OUT_DEADLINE) {
+            h->deadline = out.deadline;
+            return;
+        }
+        if (out.kind == MXRTC_TURN_OUT_TRANSMIT) {
+            h->transmits++;
+            server_input(&h->s, out.data, out.len);
+        } else {
+            record_event(h, &out);
+        }
+    }
+}
+
+/* Drains the client, delivers the server's answers (draining after each, as
+ * the drain rule asks), and repeats until nothing moves. */
 static void pump(harness *h) {
     for (int round = 0; round < 50; round++) {
-        mxrtc_turn_output out;
-        for (;;) {
-            assert_int_equal(mxrtc_turn_client_poll(h->c, h->now, &out), MXRTC_OK);
-            if (out.kind == MXRTC_TURN_OUT_DEADLINE) {
-                h->deadline = out.deadline;
-                break;
-            }
-            if (out.kind == MXRTC_TURN_OUT_TRANSMIT) {
-                h->transmits++;
-                server_input(&h->s, out.data, out.len);
-            } else {
-                assert_true(h->nev < 64);
-                event *e = &h->ev[h->nev++];
-                memset(e, 0, sizeof *e);
-                e->type = out.event;
-                e->error = out.error;
-                e->stun_code = out.stun_code;
-                e->channel = out.channel;
-                e->peer = out.peer;
-                e->relayed = out.relayed;
-                e->lifetime = out.lifetime_s;
-                e->len = out.len < sizeof e->data ? out.len : sizeof e->data;
-                if (out.len) memcpy(e->data, out.data, e->len);
-            }
-        }
+        drain_client(h);
         if (h->s.nout == 0) return;
+        /* Snapshot: draining makes the server write new answers. */
+        static uint8_t answers[16][2048];
+        size_t lens[16];
         int n = h->s.nout;
+        for (int i = 0; i < n; i++) {
+            memcpy(answers[i], h->s.out[i], h->s.out_len[i]);
+            lens[i] = h->s.out_len[i];
+        }
         h->s.nout = 0;
         for (int i = 0; i < n; i++) {
             if (h->lose_responses) continue;
-            assert_int_equal(mxrtc_turn_client_handle_input(h->c, h->now, h->s.out[i], h->s.out_len[i]), MXRTC_OK);
-            /* drain after every input */
-            mxrtc_turn_output o2;
-            for (;;) {
-                assert_int_equal(mxrtc_turn_client_poll(h->c, h->now, &o2), MXRTC_OK);
-                if (o2.kind == MXRTC_TURN_OUT_DEADLINE) break;
-                if (o2.kind == MXRTC_TURN_OUT_TRANSMIT) {
-                    h->transmits++;
-                    server_input(&h->s, o2.data, o2.len);
-                } else {
-                    event *e = &h->ev[h->nev++];
-                    memset(e, 0, sizeof *e);
-                    e->type = o2.event;
-                    e->error = o2.error;
-                    e->stun_code = o2.stun_code;
-                    e->channel = o2.channel;
-                    e->peer = o2.peer;
-                    e->relayed = o2.relayed;
-                    e->lifetime = o2.lifetime_s;
-                    e->len = o2.len < sizeof e->data ? o2.len : sizeof e->data;
-                    if (o2.len) memcpy(e->data, o2.data, e->len);
-                }
-            }
+            assert_int_equal(mxrtc_turn_client_handle_input(h->c, h->now, answers[i], lens[i]), MXRTC_OK);
+            drain_client(h);
         }
     }
     fail_msg("pump did not settle");
@@ -652,13 +648,7 @@ static void tcp_frames_channel_data_padded_and_reassembles(void **state) {
      * them one byte at a time. */
     assert_int_equal(mxrtc_turn_client_allocate(h->c, h->now), MXRTC_OK);
     for (int round = 0; round < 4 && !find_event(h, MXRTC_TURN_EV_ALLOCATED); round++) {
-        mxrtc_turn_output out;
-        for (;;) {
-            assert_int_equal(mxrtc_turn_client_poll(h->c, h->now, &out), MXRTC_OK);
-            if (out.kind == MXRTC_TURN_OUT_DEADLINE) break;
-            if (out.kind == MXRTC_TURN_OUT_TRANSMIT) server_input(&h->s, out.data, out.len);
-            else h->ev[h->nev++].type = out.event;
-        }
+        drain_client(h);
         /* Snapshot the server's answers: the client's replies make it write new ones. */
         static uint8_t stream[16 * 2048];
         size_t slen = 0;
@@ -667,16 +657,9 @@ static void tcp_frames_channel_data_padded_and_reassembles(void **state) {
             slen += h->s.out_len[i];
         }
         h->s.nout = 0;
-        {
-            for (size_t k = 0; k < slen; k++) {
-                assert_int_equal(mxrtc_turn_client_handle_input(h->c, h->now, &stream[k], 1), MXRTC_OK);
-                for (;;) {
-                    assert_int_equal(mxrtc_turn_client_poll(h->c, h->now, &out), MXRTC_OK);
-                    if (out.kind == MXRTC_TURN_OUT_DEADLINE) break;
-                    if (out.kind == MXRTC_TURN_OUT_TRANSMIT) server_input(&h->s, out.data, out.len);
-                    else h->ev[h->nev++].type = out.event;
-                }
-            }
+        for (size_t k = 0; k < slen; k++) {
+            assert_int_equal(mxrtc_turn_client_handle_input(h->c, h->now, &stream[k], 1), MXRTC_OK);
+            drain_client(h);
         }
     }
     assert_non_null(find_event(h, MXRTC_TURN_EV_ALLOCATED));

@@ -1,0 +1,150 @@
+/*
+ * dtls_live_peer.c: a minimal ICE-lite + DTLS peer on a UDP socket around
+ * the sans-IO endpoint, for checking a live browser by hand (see
+ * capture_chromium_hello.js with LIVE=1). It answers STUN binding requests
+ * (RFC 8489 §7.3 with MESSAGE-INTEGRITY and FINGERPRINT, key = our ICE
+ * password), feeds DTLS datagrams to an mxrtc_dtls endpoint and prints
+ * CONNECTED or FAILED. Not a ctest: it needs a browser.
+ *
+ *   dtls_live_peer IP ROLE(server|client) ICE_PWD "sha-256 AB:CD:..."
+ * prints "PORT <n>" and "FINGERPRINT <ours>" first.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/md.h>
+
+#include "dtls/dtls.h"
+
+static mxrtc_time_us now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (mxrtc_time_us)ts.tv_sec * 1000000 + (mxrtc_time_us)ts.tv_nsec / 1000;
+}
+
+static uint32_t crc32(const uint8_t *p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+/* A binding success response with XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and
+ * FINGERPRINT for request req from peer. */
+static size_t stun_success(const uint8_t *req, const struct sockaddr_in *peer, const char *pwd, uint8_t *o) {
+    put16(o, 0x0101);
+    memcpy(o + 4, req + 4, 16); /* magic cookie + transaction id */
+    uint8_t *a = o + 20;
+    put16(a, 0x0020);
+    put16(a + 2, 8);
+    a[4] = 0;
+    a[5] = 1;
+    put16(a + 6, ntohs(peer->sin_port) ^ 0x2112);
+    uint32_t ip = ntohl(peer->sin_addr.s_addr) ^ 0x2112a442u;
+    a[8] = (uint8_t)(ip >> 24); a[9] = (uint8_t)(ip >> 16); a[10] = (uint8_t)(ip >> 8); a[11] = (uint8_t)ip;
+    put16(o + 2, 12 + 24);
+    uint8_t *mi = o + 32;
+    put16(mi, 0x0008);
+    put16(mi + 2, 20);
+    mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), (const uint8_t *)pwd, strlen(pwd), o, 32, mi + 4);
+    put16(o + 2, 12 + 24 + 8);
+    uint8_t *fp = o + 56;
+    put16(fp, 0x8028);
+    put16(fp + 2, 4);
+    uint32_t c = crc32(o, 56) ^ 0x5354554eu;
+    fp[4] = (uint8_t)(c >> 24); fp[5] = (uint8_t)(c >> 16); fp[6] = (uint8_t)(c >> 8); fp[7] = (uint8_t)c;
+    return 64;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: %s IP server|client ICE_PWD FINGERPRINT\n", argv[0]);
+        return 2;
+    }
+    mxrtc_dtls_cert *cert;
+    if (mxrtc_dtls_cert_new(&cert, NULL, NULL) != MXRTC_OK) return 1;
+    mxrtc_dtls_config cfg;
+    mxrtc_dtls_config_init(&cfg);
+    cfg.role = strcmp(argv[2], "client") == 0 ? MXRTC_DTLS_ROLE_CLIENT : MXRTC_DTLS_ROLE_SERVER;
+    cfg.cert = cert;
+    if (mxrtc_dtls_fingerprint_parse(&cfg.remote_fingerprint, argv[4], strlen(argv[4])) != MXRTC_OK) {
+        fprintf(stderr, "bad fingerprint\n");
+        return 2;
+    }
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, argv[1], &a.sin_addr);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) != 0) return 1;
+    socklen_t al = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &al);
+    printf("PORT %u\nFINGERPRINT %s\n", ntohs(a.sin_port), mxrtc_dtls_cert_fingerprint(cert));
+    fflush(stdout);
+    mxrtc_dtls *d = NULL;
+    struct sockaddr_in peer;
+    int have_peer = 0, done = 0;
+    mxrtc_time_us end = now_us() + 20000000, deadline = MXRTC_TIME_NEVER;
+    while (now_us() < end && !done) {
+        mxrtc_time_us t = now_us(), until = deadline < end ? deadline : end;
+        struct pollfd p = {.fd = s, .events = POLLIN};
+        int n = poll(&p, 1, until > t ? (int)((until - t) / 1000 + 1) : 0);
+        if (n > 0) {
+            uint8_t buf[4096], out[128];
+            struct sockaddr_in from;
+            socklen_t fl = sizeof from;
+            ssize_t len = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+            if (len <= 0) continue;
+            mxrtc_demux_kind k = mxrtc_demux_classify(buf, (size_t)len);
+            if (k == MXRTC_DEMUX_STUN && len >= 20 && buf[0] == 0 && buf[1] == 1) {
+                size_t ol = stun_success(buf, &from, argv[3], out);
+                sendto(s, out, ol, 0, (struct sockaddr *)&from, sizeof from);
+                if (!have_peer) {
+                    peer = from;
+                    have_peer = 1;
+                    if (mxrtc_dtls_new(&d, &cfg, now_us()) != MXRTC_OK) return 1;
+                    /* fall through to drain: a client has its ClientHello queued */
+                }
+            } else if (k == MXRTC_DEMUX_DTLS && d) {
+                printf("IN %zd bytes\n", len);
+                mxrtc_dtls_handle_datagram(d, now_us(), buf, (size_t)len);
+            }
+        } else if (d && now_us() >= deadline) {
+            mxrtc_dtls_handle_timeout(d, now_us());
+        }
+        if (!d) continue;
+        mxrtc_dtls_output o;
+        for (;;) {
+            mxrtc_dtls_poll(d, now_us(), &o);
+            if (o.type == MXRTC_DTLS_OUT_DEADLINE) break;
+            if (o.type == MXRTC_DTLS_OUT_DATAGRAM) sendto(s, o.data, o.len, 0, (struct sockaddr *)&peer, sizeof peer);
+            if (o.type == MXRTC_DTLS_OUT_CONNECTED) {
+                mxrtc_dtls_stats st;
+                mxrtc_dtls_get_stats(d, &st);
+                printf("CONNECTED profile=%d hello_reassembled=%llu\n", (int)o.profile,
+                       (unsigned long long)st.hello_reassembled);
+                end = now_us() + 2000000; /* stay a moment for retransmitted flights */
+            }
+            if (o.type == MXRTC_DTLS_OUT_FAILED) {
+                printf("FAILED %d %s\n", o.error, mxrtc_strerror(o.error));
+                done = 1;
+            }
+        }
+        deadline = o.deadline;
+        fflush(stdout);
+    }
+    mxrtc_dtls_free(d);
+    mxrtc_dtls_cert_free(cert);
+    close(s);
+    return 0;
+}
