@@ -261,8 +261,25 @@ static void turn_server_allocates(void **state) {
     mxrtc_mxc_turn_clear(&t);
 }
 
+/* The curl transport: nothing listening is MXRTC_ERR_IO after the bounded
+ * retries (port 1 on loopback: reserved, never a test server). */
+static void connection_refused(void **state) {
+    (void)state;
+    mxrtc_mxc_http h;
+    assert_int_equal(mxrtc_mxc_http_curl_new(&h), MXRTC_OK);
+    mxrtc_mxc_config cfg = {.homeserver = "http://127.0.0.1:1", .http = h, .max_retries = 2,
+                            .backoff_ms = 1, .backoff_max_ms = 2};
+    mxrtc_mxc *x;
+    assert_int_equal(mxrtc_mxc_new(&cfg, &x), MXRTC_OK);
+    assert_int_equal(mxrtc_mxc_set_token(x, "syt_unused"), MXRTC_OK);
+    assert_int_equal(mxrtc_mxc_whoami(x), MXRTC_ERR_IO);
+    mxrtc_mxc_free(x);
+    mxrtc_mxc_http_curl_free(&h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connection_refused),
         cmocka_unit_test(login),
         cmocka_unit_test(room_invite_join),
         cmocka_unit_test(call_invite_through_sync),
