@@ -22,6 +22,8 @@ typedef struct canned {
     long status;
     const char *body;
     int rc;   /* transport result; MXRTC_OK normally */
+    int has_retry_after;
+    uint32_t retry_after_s;
 } canned;
 
 typedef struct fake {
@@ -52,6 +54,8 @@ static int fake_perform(void *ctx, const mxrtc_mxc_http_request *req, mxrtc_mxc_
     if (a->rc != MXRTC_OK)
         return a->rc;
     resp->status = a->status;
+    resp->has_retry_after = a->has_retry_after;
+    resp->retry_after_s = a->retry_after_s;
     size_t n = strlen(a->body);
     resp->body = malloc(n + 1);
     assert_non_null(resp->body);
@@ -152,6 +156,24 @@ static void send_429_capped_and_exhausted(void **state) {
     assert_int_equal(f.n_sleeps, 2);
     assert_int_equal(f.sleeps[0], 5000);
     assert_int_equal(f.sleeps[1], 500);   /* the backoff, doubled after the first wait */
+    mxrtc_mxc_free(c);
+}
+
+/* The Retry-After header wins over the body's deprecated retry_after_ms. */
+static void send_429_retry_after_header(void **state) {
+    (void)state;
+    fake f;
+    mxrtc_mxc *c = make(&f, 3, 100, 30000);
+    mxrtc_mxc_set_token(c, TOKEN);
+    f.answers[f.n_answers++] = (canned){.status = 429, .rc = MXRTC_OK, .has_retry_after = 1, .retry_after_s = 2,
+                                        .body = "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":1999}"};
+    f.answers[f.n_answers++] = (canned){.status = 429, .rc = MXRTC_OK, .has_retry_after = 1, .retry_after_s = 0,
+                                        .body = "{\"errcode\":\"M_LIMIT_EXCEEDED\"}"};
+    answer(&f, 200, "{\"event_id\":\"$h\"}");
+    assert_int_equal(mxrtc_mxc_send_event(c, "!r:x", "m.call.select_answer", "{}", NULL), MXRTC_OK);
+    assert_int_equal(f.n_sleeps, 2);
+    assert_int_equal(f.sleeps[0], 2000);
+    assert_int_equal(f.sleeps[1], 0);
     mxrtc_mxc_free(c);
 }
 
@@ -415,6 +437,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(send_429_retry_after),
         cmocka_unit_test(send_429_capped_and_exhausted),
+        cmocka_unit_test(send_429_retry_after_header),
         cmocka_unit_test(send_5xx_backoff),
         cmocka_unit_test(create_room_no_5xx_retry),
         cmocka_unit_test(login_and_secrets),

@@ -2,8 +2,8 @@
  * client.c: the Matrix client-server API calls (spec v1.19, /_matrix/client/v3)
  * over the mxrtc_mxc_http interface, with retries.
  *
- * Retries: a 429 M_LIMIT_EXCEEDED waits retry_after_ms (spec "Rate limiting",
- * capped by backoff_max_ms) and is retried for every request, since the server
+ * Retries: a 429 M_LIMIT_EXCEEDED waits Retry-After / retry_after_ms (spec
+ * "Rate limiting", capped by backoff_max_ms) and is retried for every request, since the server
  * did not act on it; 5xx answers and transport failures are retried with
  * exponential backoff only for idempotent requests (GET, PUT with a
  * transaction id, join), so a retry never creates a second room.
@@ -135,8 +135,12 @@ static void resp_free(mxrtc_mxc_http_response *r) {
     r->body_len = 0;
 }
 
-/* retry_after_ms of a 429 body, or -1. */
+/* How long a 429 asks us to wait, or -1. Spec v1.19 "Rate limiting": the
+ * Retry-After header (seconds) is preferred; retry_after_ms in the body is its
+ * deprecated form, still sent by Synapse. */
 static int64_t retry_after(const mxrtc_mxc_http_response *r) {
+    if (r->has_retry_after)
+        return (int64_t)r->retry_after_s * 1000;
     if (!r->body)
         return -1;
     cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);

@@ -50,6 +50,42 @@ static size_t on_data(char *p, size_t size, size_t n, void *user) {
     return m;
 }
 
+/* Picks "Retry-After: <seconds>" out of the response headers. */
+static size_t on_header(char *p, size_t size, size_t n, void *user) {
+    mxrtc_mxc_http_response *resp = user;
+    size_t m = size * n;
+    static const char name[] = "retry-after:";
+    if (m > sizeof name - 1 && m < 128) {
+        char line[128];
+        memcpy(line, p, m);
+        line[m] = 0;
+        size_t i = 0;
+        for (; i < sizeof name - 1; i++) {
+            char ch = line[i];
+            if (ch >= 'A' && ch <= 'Z')
+                ch = (char)(ch - 'A' + 'a');
+            if (ch != name[i])
+                break;
+        }
+        if (i == sizeof name - 1) {
+            const char *v = line + i;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            uint64_t secs = 0;
+            int digits = 0;
+            while (*v >= '0' && *v <= '9' && digits < 9) {
+                secs = secs * 10 + (uint64_t)(*v++ - '0');
+                digits++;
+            }
+            if (digits && (*v == '\r' || *v == '\n' || *v == 0)) {
+                resp->has_retry_after = 1;
+                resp->retry_after_s = (uint32_t)secs;
+            }
+        }
+    }
+    return m;
+}
+
 static int perform(void *ctx, const mxrtc_mxc_http_request *req, mxrtc_mxc_http_response *resp) {
     curl_ctx *cc = ctx;
     CURL *e = cc->easy;
@@ -66,6 +102,8 @@ static int perform(void *ctx, const mxrtc_mxc_http_request *req, mxrtc_mxc_http_
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, resp);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     if (req->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);

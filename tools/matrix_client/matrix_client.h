@@ -44,6 +44,10 @@ typedef struct mxrtc_mxc_http_response {
     long status;               /* HTTP status; 0 if no response */
     char *body;                /* malloc'd by the transport, NUL-terminated; freed by the client */
     size_t body_len;
+    /* A Retry-After header in seconds (RFC 9110 §10.2.3; the HTTP-date form
+     * is ignored): has_retry_after is 0 when there was none. */
+    int has_retry_after;
+    uint32_t retry_after_s;
 } mxrtc_mxc_http_response;
 
 typedef struct mxrtc_mxc_http {
@@ -102,7 +106,8 @@ int mxrtc_mxc_invite(mxrtc_mxc *c, const char *room_id, const char *user_id);
 
 /* PUT /rooms/{id}/send/{type}/{txnId} with content_json (an object). The
  * transaction id is fresh per call and reused across retries, so a retried
- * request is idempotent. Retries 429 (after retry_after_ms, capped) and 5xx
+ * request is idempotent. Retries 429 (after the Retry-After header, else the
+ * body's retry_after_ms, capped) and 5xx
  * and transport errors (exponential backoff) up to max_retries.
  * event_id_out may be NULL. */
 int mxrtc_mxc_send_event(mxrtc_mxc *c, const char *room_id, const char *type,
