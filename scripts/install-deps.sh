@@ -18,6 +18,8 @@ PKGS=(
   libcmocka-dev clang libclang-rt-14-dev coturn iproute2 util-linux
   # coturn.sh (TLS certificate) and the dtls interop test (s_server/s_client)
   openssl
+  # tests/synapse/synapse.sh: Synapse itself comes from PyPI into a cached venv
+  python3 python3-venv curl
 )
 if [[ "${1:-}" == "--interop" ]]; then
   PKGS+=(chromium nodejs npm)
