@@ -4,14 +4,13 @@
  * a hostile or broken homeserver could send. Checks that a success leaves a
  * consistent result (counts within bounds, every kept event complete).
  *
- * The parser is compiled into this file so the target links with libmxrtc
- * (plus cJSON) alone, in the libFuzzer build where tools/ is not built.
+ * Links tools/'s mxrtc_matrix_client library (see fuzz/CMakeLists.txt).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/matrix_client/sync_parse.c"
+#include "tools/matrix_client/matrix_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

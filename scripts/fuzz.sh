@@ -8,7 +8,7 @@ scripts/install-deps.sh
 SECS=${1:-60}; shift || true
 BUILD=build-fuzz
 CC=clang cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DMXRTC_BUILD_FUZZERS=ON -DMXRTC_BUILD_TESTS=OFF -DMXRTC_BUILD_SHARED=OFF
+      -DMXRTC_BUILD_FUZZERS=ON -DMXRTC_BUILD_TESTS=OFF -DMXRTC_BUILD_TOOLS=ON -DMXRTC_BUILD_SHARED=OFF
 cmake --build "$BUILD"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
