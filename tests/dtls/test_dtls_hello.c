@@ -184,10 +184,18 @@ static void replay(const char *const *files, size_t nfiles, int reverse) {
     mxrtc_dtls_cert_free(cert);
 }
 
-/* Reassembles the capture and reports whether the ClientHello offers DTLS
- * 1.3 (supported_versions, RFC 8446 §4.2.1, with 0xfefc: RFC 9147 §5.3),
- * and its body length. */
-static int offers_dtls13(const char *const *files, size_t nfiles, uint32_t *length) {
+/* What a reassembled ClientHello offers. */
+typedef struct {
+    uint32_t length;   /* handshake body length */
+    int dtls13;        /* supported_versions lists 0xfefc */
+    size_t mlkem_share; /* key_share entry length for X25519MLKEM768, or 0 */
+} hello_info;
+
+/* Reassembles the capture and walks its extensions: supported_versions
+ * (RFC 8446 §4.2.1, with 0xfefc for DTLS 1.3: RFC 9147 §5.3) and key_share
+ * (RFC 8446 §4.2.8; group 0x11ec is X25519MLKEM768,
+ * draft-ietf-tls-ecdhe-mlkem), bounds-checked against the body. */
+static hello_info inspect_hello(const char *const *files, size_t nfiles) {
     mxrtc_dtls_hello *h = malloc(sizeof *h);
     assert_non_null(h);
     mxrtc_dtls_hello_init(h);
@@ -201,7 +209,7 @@ static int offers_dtls13(const char *const *files, size_t nfiles, uint32_t *leng
         assert_int_equal(r, k + 1 == nfiles ? MXRTC_OK : MXRTC_ERR_AGAIN);
         free(dg);
     }
-    *length = h->length;
+    hello_info info = {.length = h->length};
     const uint8_t *b = out + 25;
     size_t n = h->length, i = 2 + 32;
     i += 1 + b[i];                                 /* session id */
@@ -210,17 +218,25 @@ static int offers_dtls13(const char *const *files, size_t nfiles, uint32_t *leng
     i += 1 + b[i];                                 /* compression */
     size_t end = i + 2 + (size_t)(b[i] << 8 | b[i + 1]);
     assert_true(end <= n);
-    int v13 = 0;
     for (i += 2; i + 4 <= end;) {
         unsigned type = (unsigned)(b[i] << 8 | b[i + 1]);
         size_t elen = (size_t)(b[i + 2] << 8 | b[i + 3]);
+        assert_true(i + 4 + elen <= end);
         if (type == 43)
             for (size_t j = i + 5; j + 1 < i + 4 + elen; j += 2)
-                if (b[j] == 0xfe && b[j + 1] == 0xfc) v13 = 1;
+                if (b[j] == 0xfe && b[j + 1] == 0xfc) info.dtls13 = 1;
+        if (type == 51) /* KeyShareClientHello: 2-byte list length, entries */
+            for (size_t j = i + 6; j + 4 <= i + 4 + elen;) {
+                unsigned group = (unsigned)(b[j] << 8 | b[j + 1]);
+                size_t klen = (size_t)(b[j + 2] << 8 | b[j + 3]);
+                assert_true(j + 4 + klen <= i + 4 + elen);
+                if (group == 0x11ec) info.mlkem_share = klen;
+                j += 4 + klen;
+            }
         i += 4 + elen;
     }
     free(h);
-    return v13;
+    return info;
 }
 
 /* openssl s_client -dtls1_2 -mtu 256 -cipher ALL -use_srtp ...: a 279-byte
@@ -238,10 +254,11 @@ static void openssl_fragmented_hello(void **state) {
 static void chromium_fragmented_hello(void **state) {
     (void)state;
     static const char *const files[] = {"chromium_ch_frag_rec0.bin", "chromium_ch_frag_rec1.bin"};
-    uint32_t length;
     /* What makes it hard: a 1.3 offer with a large post-quantum key share. */
-    assert_true(offers_dtls13(files, 2, &length));
-    assert_true(length > 1200);
+    hello_info info = inspect_hello(files, 2);
+    assert_true(info.dtls13);
+    assert_int_equal(info.length, 1413);
+    assert_int_equal(info.mlkem_share, 1216); /* ML-KEM-768 key + X25519 */
     replay(files, 2, 0);
     replay(files, 2, 1);
 }
@@ -251,9 +268,25 @@ static void chromium_fragmented_hello(void **state) {
 static void webrtcbin_fragmented_hello(void **state) {
     (void)state;
     static const char *const files[] = {"webrtcbin_ch_frag_rec0.bin", "webrtcbin_ch_frag_rec1.bin"};
-    uint32_t length;
-    assert_false(offers_dtls13(files, 2, &length));
-    assert_int_equal(length, 277);
+    hello_info info = inspect_hello(files, 2);
+    assert_false(info.dtls13);
+    assert_int_equal(info.mlkem_share, 0);
+    assert_int_equal(info.length, 277);
+    replay(files, 2, 0);
+    replay(files, 2, 1);
+}
+
+/* Firefox ESR 153 (Debian firefox-esr), stock prefs: DTLS 1.3 + 1.2 offer
+ * with an X25519MLKEM768 key share, 1461 bytes in two records of 1383 + 78
+ * fragment bytes, one per datagram (captured with
+ * capture/firefox_live.py server ... DUMP). */
+static void firefox_fragmented_hello(void **state) {
+    (void)state;
+    static const char *const files[] = {"firefox_ch_frag_rec0.bin", "firefox_ch_frag_rec1.bin"};
+    hello_info info = inspect_hello(files, 2);
+    assert_true(info.dtls13);
+    assert_int_equal(info.length, 1461);
+    assert_int_equal(info.mlkem_share, 1216);
     replay(files, 2, 0);
     replay(files, 2, 1);
 }
@@ -264,6 +297,7 @@ int main(void) {
         cmocka_unit_test(openssl_fragmented_hello),
         cmocka_unit_test(chromium_fragmented_hello),
         cmocka_unit_test(webrtcbin_fragmented_hello),
+        cmocka_unit_test(firefox_fragmented_hello),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,10 @@
  * password), feeds DTLS datagrams to an mxrtc_dtls endpoint and prints
  * CONNECTED or FAILED. Not a ctest: it needs a browser.
  *
- *   dtls_live_peer IP ROLE(server|client) ICE_PWD "sha-256 AB:CD:..."
- * prints "PORT <n>" and "FINGERPRINT <ours>" first.
+ *   dtls_live_peer IP ROLE(server|client) ICE_PWD "sha-256 AB:CD:..." [DUMP]
+ * prints "PORT <n>" and "FINGERPRINT <ours>" first. With DUMP, every DTLS
+ * datagram received is also written to DUMP.<n>.bin as it arrived (how
+ * tests/dtls/vectors/firefox_ch_frag_rec*.bin were captured).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -93,7 +95,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     mxrtc_dtls *d = NULL;
     struct sockaddr_in peer;
-    int have_peer = 0, done = 0;
+    int have_peer = 0, done = 0, ndump = 0;
     mxrtc_time_us end = now_us() + 20000000, deadline = MXRTC_TIME_NEVER;
     while (now_us() < end && !done) {
         mxrtc_time_us t = now_us(), until = deadline < end ? deadline : end;
@@ -117,6 +119,15 @@ int main(int argc, char **argv) {
                 }
             } else if (k == MXRTC_DEMUX_DTLS && d) {
                 printf("IN %zd bytes\n", len);
+                if (argc > 5 && ndump < 16) {
+                    char path[1024];
+                    snprintf(path, sizeof path, "%s.%d.bin", argv[5], ndump++);
+                    FILE *f = fopen(path, "wb");
+                    if (f) {
+                        fwrite(buf, 1, (size_t)len, f);
+                        fclose(f);
+                    }
+                }
                 mxrtc_dtls_handle_datagram(d, now_us(), buf, (size_t)len);
             }
         } else if (d && now_us() >= deadline) {

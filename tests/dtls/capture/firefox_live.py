@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Headless Firefox ESR (Debian firefox-esr) against mxrtc's DTLS endpoint.
+
+Firefox is the WebRTC offerer (a=setup:actpass, one data channel). The page
+does its own signalling with this script's HTTP server on 127.0.0.1: it posts
+its offer to /offer and gets back an ICE-lite answer whose transport is
+build/tests/dtls/dtls_live_peer (mxrtc_dtls behind a STUN responder), then
+reports RTCPeerConnection.connectionState to /state. Our answer says
+
+  ROLE=server: a=setup:passive, so Firefox is the DTLS client and mxrtc must
+    reassemble Firefox's fragmented ClientHello;
+  ROLE=client: a=setup:active, so mxrtc is the DTLS client.
+
+The run passes (exit 0) when dtls_live_peer prints CONNECTED and Firefox
+reports "connected"; 1 on failure; 77 when it cannot run here (no firefox-esr,
+no dtls_live_peer, not root). Everything stays on 127.0.0.1 inside a network
+namespace of its own (unshare -n, so root is needed): Firefox cannot reach
+any network, and its profile's user.js also turns its background traffic off.
+
+  firefox_live.py ROLE [PEER [DUMP]]
+    PEER: path of dtls_live_peer (default: build/tests/dtls/dtls_live_peer)
+    DUMP: prefix; the DTLS datagrams Firefox sends are saved as DUMP.<n>.bin
+          (how tests/dtls/vectors/firefox_ch_frag_rec*.bin were captured)
+
+Bounded: the whole run gives up after TIMEOUT seconds (default 40).
+"""
+import http.server, json, os, queue, re, shutil, signal, subprocess, sys, tempfile, threading, time
+
+UFRAG, PWD = 'mxrt', 'mxrtcpasswordmxrtcpassword12'
+IP = os.environ.get('PEERIP', '127.0.0.1')
+SKIP = 77
+
+# Background network use off (the namespace already stops it from leaving).
+USER_JS = {
+    'app.update.enabled': False, 'app.update.auto': False, 'app.update.disabledForTesting': True,
+    'app.update.service.enabled': False, 'app.normandy.enabled': False, 'app.normandy.api_url': '',
+    'app.shield.optoutstudies.enabled': False,
+    'toolkit.telemetry.enabled': False, 'toolkit.telemetry.unified': False,
+    'toolkit.telemetry.server': '', 'toolkit.telemetry.archive.enabled': False,
+    'datareporting.healthreport.uploadEnabled': False, 'datareporting.policy.dataSubmissionEnabled': False,
+    'browser.ping-centre.telemetry': False, 'browser.discovery.enabled': False,
+    'network.captive-portal-service.enabled': False, 'network.connectivity-service.enabled': False,
+    'browser.safebrowsing.malware.enabled': False, 'browser.safebrowsing.phishing.enabled': False,
+    'browser.safebrowsing.downloads.enabled': False, 'browser.safebrowsing.blockedURIs.enabled': False,
+    'browser.safebrowsing.downloads.remote.enabled': False,
+    'browser.safebrowsing.provider.google.updateURL': '', 'browser.safebrowsing.provider.google4.updateURL': '',
+    'browser.safebrowsing.provider.mozilla.updateURL': '',
+    'services.settings.server': 'http://127.0.0.1:9/', 'services.settings.poll_interval': 1000000000,
+    'extensions.update.enabled': False, 'extensions.getAddons.cache.enabled': False,
+    'extensions.systemAddon.update.enabled': False, 'extensions.blocklist.enabled': False,
+    'media.gmp-manager.url': '', 'media.gmp-gmpopenh264.enabled': False, 'media.gmp-gmpopenh264.autoupdate': False,
+    'media.gmp-widevinecdm.enabled': False,
+    'browser.shell.checkDefaultBrowser': False, 'browser.startup.homepage_override.mstone': 'ignore',
+    'startup.homepage_welcome_url': '', 'browser.aboutwelcome.enabled': False,
+    'browser.newtabpage.enabled': False, 'browser.newtabpage.activity-stream.feeds.topsites': False,
+    'browser.newtabpage.activity-stream.feeds.section.topstories': False,
+    'browser.newtabpage.activity-stream.telemetry': False,
+    'browser.region.network.url': '', 'browser.search.geoip.url': '', 'browser.search.update': False,
+    'geo.enabled': False, 'network.trr.mode': 5, 'network.dns.disablePrefetch': True,
+    'network.prefetch-next': False, 'network.http.speculative-parallel-limit': 0,
+    'security.OCSP.enabled': 0, 'security.remote_settings.crlite_filters.enabled': False,
+    'browser.tabs.remote.autostart': True, 'dom.disable_open_during_load': False,
+    # WebRTC: without a camera/microphone grant Firefox gathers only on the
+    # "default" interface, found by connecting a UDP socket towards the
+    # internet, which fails in an empty namespace. The page therefore holds a
+    # fake microphone stream (no prompt), and Firefox may gather on lo.
+    'media.navigator.streams.fake': True, 'media.navigator.permission.disabled': True,
+    'media.peerconnection.ice.loopback': True,
+    'media.peerconnection.ice.obfuscate_host_addresses': False,
+    'media.peerconnection.ice.link_local': True,
+}
+
+PAGE = """<!doctype html><html><body><script>
+const post = (p, o) => fetch(p, {method: 'POST', body: typeof o === 'string' ? o : JSON.stringify(o)});
+(async () => {
+  try {
+
+    const pc = new RTCPeerConnection();
+    pc.createDataChannel('x');
+    pc.onconnectionstatechange = () => post('/state', {state: pc.connectionState});
+    pc.onicecandidate = e => post('/state', {candidate: e.candidate ? e.candidate.candidate : null});
+    pc.oniceconnectionstatechange = () => post('/state', {ice: pc.iceConnectionState});
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    post('/state', {ua: navigator.userAgent});
+    const answer = await (await post('/offer', offer.sdp)).text();
+    await pc.setRemoteDescription({type: 'answer', sdp: answer});
+  } catch (e) { post('/state', {error: String(e)}); }
+})();
+</script></body></html>"""
+
+
+def in_netns():
+    """Re-runs this script inside a new network namespace with lo up."""
+    if os.environ.get('MXRTC_FF_NETNS') == '1':
+        return
+    if os.geteuid() != 0 or not shutil.which('unshare'):
+        print('SKIP: needs root for unshare -n')
+        sys.exit(SKIP)
+    os.environ['MXRTC_FF_NETNS'] = '1'
+    os.execvp('unshare', ['unshare', '-n', '--', sys.executable] + sys.argv)
+
+
+def main():
+    role = sys.argv[1] if len(sys.argv) > 1 else 'server'
+    here = os.path.dirname(os.path.abspath(__file__))
+    peer_bin = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '../../../build/tests/dtls/dtls_live_peer')
+    dump = sys.argv[3] if len(sys.argv) > 3 else None
+    timeout = float(os.environ.get('TIMEOUT', '40'))
+    firefox = shutil.which('firefox-esr')
+    if role not in ('server', 'client') or not os.access(peer_bin, os.X_OK):
+        print('usage: firefox_live.py server|client [PEER [DUMP]]')
+        sys.exit(2)
+    if not firefox:
+        print('SKIP: firefox-esr is not installed (scripts/install-deps.sh --interop)')
+        sys.exit(SKIP)
+    in_netns()
+    subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
+    if IP != '127.0.0.1':
+        # A veth pair inside the namespace (both ends are ours).
+        for c in (['link', 'add', 'mxff0', 'type', 'veth', 'peer', 'name', 'mxff1'],
+                  ['addr', 'add', IP + '/24', 'dev', 'mxff0'], ['link', 'set', 'mxff0', 'up'],
+                  ['link', 'set', 'mxff1', 'up'], ['route', 'add', 'default', 'dev', 'mxff0']):
+            subprocess.run(['ip'] + c, check=True)
+
+    events = queue.Queue()
+    state = {'peer': None}
+
+    def start_peer(offer):
+        m = re.search(r'a=fingerprint:(.*)', offer)
+        args = [peer_bin, IP, role, PWD, m.group(1).strip()] + ([dump] if dump else [])
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        state['peer'] = p
+        port = fp = None
+        while port is None or fp is None:
+            line = p.stdout.readline()
+            if not line:
+                raise RuntimeError('dtls_live_peer exited')
+            if line.startswith('PORT '):
+                port = int(line.split()[1])
+            elif line.startswith('FINGERPRINT '):
+                fp = line[len('FINGERPRINT '):].strip()
+
+        def read_rest():
+            for l in p.stdout:
+                events.put(('peer', l.strip()))
+            events.put(('peer', 'EXIT'))
+        threading.Thread(target=read_rest, daemon=True).start()
+        mid = re.search(r'a=mid:(\S+)', offer).group(1)
+        setup = 'passive' if role == 'server' else 'active'
+        return ('v=0\r\no=- 1 2 IN IP4 %s\r\ns=-\r\nt=0 0\r\na=group:BUNDLE %s\r\na=ice-lite\r\n'
+                'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 %s\r\na=mid:%s\r\n'
+                'a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n'
+                'a=sctp-port:5000\r\na=candidate:1 1 udp 2130706431 %s %d typ host\r\n'
+                'a=end-of-candidates\r\n' % (IP, mid, IP, mid, UFRAG, PWD, fp, setup, IP, port))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def reply(self, body, ctype):
+            b = body.encode()
+            self.send_response(200)
+            self.send_header('content-type', ctype)
+            self.send_header('content-length', str(len(b)))
+            self.end_headers()
+            self.wfile.write(b)
+
+        def do_GET(self):
+            self.reply(PAGE, 'text/html')
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get('content-length', 0))).decode()
+            if self.path == '/offer':
+                events.put(('offer', body))
+                try:
+                    self.reply(start_peer(body), 'application/sdp')
+                except Exception as e:  # reported, then the run fails
+                    events.put(('page', {'error': 'peer: %s' % e}))
+                    self.reply('', 'text/plain')
+            else:
+                events.put(('page', json.loads(body)))
+                self.reply('', 'text/plain')
+
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    prof = tempfile.mkdtemp(prefix='mxrtc-ff-')
+    with open(os.path.join(prof, 'user.js'), 'w') as f:
+        for k, v in USER_JS.items():
+            f.write('user_pref(%s, %s);\n' % (json.dumps(k), json.dumps(v)))
+    env = dict(os.environ, HOME=prof, MOZ_CRASHREPORTER_DISABLE='1', MOZ_HEADLESS='1')
+    env.pop('DISPLAY', None)
+    env.pop('WAYLAND_DISPLAY', None)
+    url = 'http://127.0.0.1:%d/' % srv.server_address[1]
+    ff = subprocess.Popen([firefox, '--headless', '--no-remote', '--profile', prof, url], env=env,
+                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(prof, 'stderr.txt'), 'w'),
+                          start_new_session=True)
+    t0 = time.monotonic()
+    peer_ok = ff_ok = False
+    failed = None
+    while time.monotonic() - t0 < timeout and not (peer_ok and ff_ok) and not failed:
+        try:
+            kind, ev = events.get(timeout=0.5)
+        except queue.Empty:
+            if ff.poll() is not None:
+                failed = 'firefox exited with %d' % ff.returncode
+            continue
+        if kind == 'offer':
+            print('offer: %d bytes, %s' % (len(ev), re.search(r'a=setup:\S+', ev).group(0)), flush=True)
+            if os.environ.get("VERBOSE"): print(ev, flush=True)
+        elif kind == 'peer':
+            print('peer:', ev, flush=True)
+            peer_ok = peer_ok or ev.startswith('CONNECTED')
+            if ev.startswith('FAILED') or (ev == 'EXIT' and not peer_ok):
+                failed = 'dtls_live_peer: ' + ev
+        else:
+            print('firefox:', json.dumps(ev), flush=True)
+            if ev.get('state') == 'connected':
+                ff_ok = True
+            elif ev.get('state') in ('failed', 'closed') or 'error' in ev:
+                failed = 'firefox: ' + json.dumps(ev)
+    if not (peer_ok and ff_ok) and not failed:
+        failed = 'timeout after %.0f s (peer %s, firefox %s)' % (timeout, peer_ok, ff_ok)
+    print('elapsed %.1f s' % (time.monotonic() - t0))
+    # Only what this script started: Firefox's own process group, our peer.
+    try:
+        os.killpg(ff.pid, signal.SIGTERM)
+        ff.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(ff.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        ff.wait()
+    if state['peer'] and state['peer'].poll() is None:
+        state['peer'].terminate()
+        state['peer'].wait()
+    srv.shutdown()
+    if failed:
+        print('FAIL:', failed)
+        try:
+            print(open(os.path.join(prof, 'stderr.txt')).read()[-3000:])
+        except OSError:
+            pass
+    shutil.rmtree(prof, ignore_errors=True)
+    print('PASS' if not failed else 'FAIL')
+    sys.exit(0 if not failed else 1)
+
+
+if __name__ == '__main__':
+    main()
