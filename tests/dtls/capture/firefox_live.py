@@ -5,7 +5,8 @@ Firefox is the WebRTC offerer (a=setup:actpass, one data channel). The page
 does its own signalling with this script's HTTP server on 127.0.0.1: it posts
 its offer to /offer and gets back an ICE-lite answer whose transport is
 build/tests/dtls/dtls_live_peer (mxrtc_dtls behind a STUN responder), then
-reports RTCPeerConnection.connectionState to /state. Our answer says
+reports RTCPeerConnection.connectionState to /state. The page is data-only
+(no getUserMedia). Our answer says
 
   ROLE=server: a=setup:passive, so Firefox is the DTLS client and mxrtc must
     reassemble Firefox's fragmented ClientHello;
@@ -13,9 +14,10 @@ reports RTCPeerConnection.connectionState to /state. Our answer says
 
 The run passes (exit 0) when dtls_live_peer prints CONNECTED and Firefox
 reports "connected"; 1 on failure; 77 when it cannot run here (no firefox-esr,
-no dtls_live_peer, not root). Everything stays on 127.0.0.1 inside a network
-namespace of its own (unshare -n, so root is needed): Firefox cannot reach
-any network, and its profile's user.js also turns its background traffic off.
+not root). Everything runs inside a network namespace of its own (unshare -n,
+so root is needed): the HTTP server on 127.0.0.1, the peer on 198.51.100.1, a
+veth address inside the namespace (see IP). Firefox cannot reach any network,
+and its profile's user.js also turns its background traffic off.
 
   firefox_live.py ROLE [PEER [DUMP]]
     PEER: path of dtls_live_peer (default: build/tests/dtls/dtls_live_peer)
@@ -24,10 +26,16 @@ any network, and its profile's user.js also turns its background traffic off.
 
 Bounded: the whole run gives up after TIMEOUT seconds (default 40).
 """
-import http.server, json, os, queue, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import ctypes, http.server, json, os, queue, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
 UFRAG, PWD = 'mxrt', 'mxrtcpasswordmxrtcpassword12'
-IP = os.environ.get('PEERIP', '127.0.0.1')
+# Without a camera/microphone grant Firefox gathers only on the "default"
+# interface, which it finds by connect()ing a UDP socket towards the
+# internet: in a namespace with nothing but lo that fails ("failed to find
+# default addresses") and ICE fails at once. So the namespace gets a veth
+# pair (both ends inside it) with a documentation-range address and a
+# default route through it; packets sent that way reach only the other end.
+IP = '198.51.100.1'
 SKIP = 77
 
 # Background network use off (the namespace already stops it from leaving).
@@ -59,22 +67,15 @@ USER_JS = {
     'geo.enabled': False, 'network.trr.mode': 5, 'network.dns.disablePrefetch': True,
     'network.prefetch-next': False, 'network.http.speculative-parallel-limit': 0,
     'security.OCSP.enabled': 0, 'security.remote_settings.crlite_filters.enabled': False,
-    'browser.tabs.remote.autostart': True, 'dom.disable_open_during_load': False,
-    # WebRTC: without a camera/microphone grant Firefox gathers only on the
-    # "default" interface, found by connecting a UDP socket towards the
-    # internet, which fails in an empty namespace. The page therefore holds a
-    # fake microphone stream (no prompt), and Firefox may gather on lo.
-    'media.navigator.streams.fake': True, 'media.navigator.permission.disabled': True,
-    'media.peerconnection.ice.loopback': True,
+    # Host candidates as raw addresses, not mDNS names (an ICE-lite peer does
+    # not need them, but the log is readable).
     'media.peerconnection.ice.obfuscate_host_addresses': False,
-    'media.peerconnection.ice.link_local': True,
 }
 
 PAGE = """<!doctype html><html><body><script>
 const post = (p, o) => fetch(p, {method: 'POST', body: typeof o === 'string' ? o : JSON.stringify(o)});
 (async () => {
   try {
-
     const pc = new RTCPeerConnection();
     pc.createDataChannel('x');
     pc.onconnectionstatechange = () => post('/state', {state: pc.connectionState});
@@ -88,6 +89,11 @@ const post = (p, o) => fetch(p, {method: 'POST', body: typeof o === 'string' ? o
   } catch (e) { post('/state', {error: String(e)}); }
 })();
 </script></body></html>"""
+
+
+def die_with_parent():
+    """Firefox gets SIGKILL if this script dies (e.g. ctest's timeout)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def in_netns():
@@ -116,12 +122,10 @@ def main():
         sys.exit(SKIP)
     in_netns()
     subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
-    if IP != '127.0.0.1':
-        # A veth pair inside the namespace (both ends are ours).
-        for c in (['link', 'add', 'mxff0', 'type', 'veth', 'peer', 'name', 'mxff1'],
+    for c in (['link', 'add', 'mxff0', 'type', 'veth', 'peer', 'name', 'mxff1'],
                   ['addr', 'add', IP + '/24', 'dev', 'mxff0'], ['link', 'set', 'mxff0', 'up'],
-                  ['link', 'set', 'mxff1', 'up'], ['route', 'add', 'default', 'dev', 'mxff0']):
-            subprocess.run(['ip'] + c, check=True)
+              ['link', 'set', 'mxff1', 'up'], ['route', 'add', 'default', 'dev', 'mxff0']):
+        subprocess.run(['ip'] + c, check=True)
 
     events = queue.Queue()
     state = {'peer': None}
@@ -194,7 +198,7 @@ def main():
     url = 'http://127.0.0.1:%d/' % srv.server_address[1]
     ff = subprocess.Popen([firefox, '--headless', '--no-remote', '--profile', prof, url], env=env,
                           stdout=subprocess.DEVNULL, stderr=open(os.path.join(prof, 'stderr.txt'), 'w'),
-                          start_new_session=True)
+                          start_new_session=True, preexec_fn=die_with_parent)
     t0 = time.monotonic()
     peer_ok = ff_ok = False
     failed = None
@@ -207,7 +211,8 @@ def main():
             continue
         if kind == 'offer':
             print('offer: %d bytes, %s' % (len(ev), re.search(r'a=setup:\S+', ev).group(0)), flush=True)
-            if os.environ.get("VERBOSE"): print(ev, flush=True)
+            if os.environ.get('VERBOSE'):
+                print(ev, flush=True)
         elif kind == 'peer':
             print('peer:', ev, flush=True)
             peer_ok = peer_ok or ev.startswith('CONNECTED')
