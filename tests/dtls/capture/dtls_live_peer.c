@@ -7,7 +7,9 @@
  * CONNECTED or FAILED. Not a ctest: it needs a browser.
  *
  *   dtls_live_peer IP ROLE(server|client) ICE_PWD "sha-256 AB:CD:..." [DUMP]
- * prints "PORT <n>" and "FINGERPRINT <ours>" first. With DUMP, every DTLS
+ * prints "PORT <n>" and "FINGERPRINT <ours>" first. A fingerprint of "-"
+ * means it is read as one line from stdin after those two lines (when we
+ * are the offerer, it comes with the answer). With DUMP, every DTLS
  * datagram received is also written to DUMP.<n>.bin as it arrived (how
  * tests/dtls/vectors/firefox_ch_frag_rec*.bin were captured).
  */
@@ -81,7 +83,8 @@ int main(int argc, char **argv) {
     mxrtc_dtls_config_init(&cfg);
     cfg.role = strcmp(argv[2], "client") == 0 ? MXRTC_DTLS_ROLE_CLIENT : MXRTC_DTLS_ROLE_SERVER;
     cfg.cert = cert;
-    if (mxrtc_dtls_fingerprint_parse(&cfg.remote_fingerprint, argv[4], strlen(argv[4])) != MXRTC_OK) {
+    int fp_later = strcmp(argv[4], "-") == 0;
+    if (!fp_later && mxrtc_dtls_fingerprint_parse(&cfg.remote_fingerprint, argv[4], strlen(argv[4])) != MXRTC_OK) {
         fprintf(stderr, "bad fingerprint\n");
         return 2;
     }
@@ -93,6 +96,17 @@ int main(int argc, char **argv) {
     getsockname(s, (struct sockaddr *)&a, &al);
     printf("PORT %u\nFINGERPRINT %s\n", ntohs(a.sin_port), mxrtc_dtls_cert_fingerprint(cert));
     fflush(stdout);
+    if (fp_later) {
+        /* We made the offer: the remote fingerprint comes with the answer,
+         * one line on stdin. Datagrams wait in the socket meanwhile. */
+        char line[512];
+        if (!fgets(line, sizeof line, stdin)) return 2;
+        line[strcspn(line, "\r\n")] = 0;
+        if (mxrtc_dtls_fingerprint_parse(&cfg.remote_fingerprint, line, strlen(line)) != MXRTC_OK) {
+            fprintf(stderr, "bad fingerprint\n");
+            return 2;
+        }
+    }
     mxrtc_dtls *d = NULL;
     struct sockaddr_in peer;
     int have_peer = 0, done = 0, ndump = 0;

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Headless Firefox ESR (Debian firefox-esr) against mxrtc's DTLS endpoint.
 
-Firefox is the WebRTC offerer (a=setup:actpass, one data channel). The page
-does its own signalling with this script's HTTP server on 127.0.0.1: it posts
-its offer to /offer and gets back an ICE-lite answer whose transport is
-build/tests/dtls/dtls_live_peer (mxrtc_dtls behind a STUN responder), then
-reports RTCPeerConnection.connectionState to /state. The page is data-only
-(no getUserMedia). Our answer says
+The page does its own signalling with this script's HTTP server on
+127.0.0.1; our side of the call is build/tests/dtls/dtls_live_peer
+(mxrtc_dtls behind an ICE-lite STUN responder). The page is data-only (one
+data channel, no getUserMedia) and reports RTCPeerConnection state to /state.
 
-  ROLE=server: a=setup:passive, so Firefox is the DTLS client and mxrtc must
-    reassemble Firefox's fragmented ClientHello;
-  ROLE=client: a=setup:active, so mxrtc is the DTLS client.
+  SIDE=offer (default): Firefox offers (a=setup:actpass), posting its offer
+    to /offer and getting our ICE-lite answer back. Our answer says
+      ROLE=server: a=setup:passive, so Firefox is the DTLS client and mxrtc
+        must reassemble Firefox's fragmented ClientHello;
+      ROLE=client: a=setup:active, so mxrtc is the DTLS client.
+  SIDE=answer: we offer (GET /offer), Firefox answers (POST /answer).
+      ROLE=server: our offer says actpass (what mxrtc always offers) and
+        Firefox must answer active, so mxrtc is the DTLS server;
+      ROLE=client: our offer says active and Firefox must answer passive.
 
 The run passes (exit 0) when dtls_live_peer prints CONNECTED and Firefox
 reports "connected"; 1 on failure; 77 when it cannot run here (no firefox-esr,
@@ -19,7 +23,7 @@ so root is needed): the HTTP server on 127.0.0.1, the peer on 198.51.100.1, a
 veth address inside the namespace (see IP). Firefox cannot reach any network,
 and its profile's user.js also turns its background traffic off.
 
-  firefox_live.py ROLE [PEER [DUMP]]
+  firefox_live.py ROLE [PEER [DUMP]]        (SIDE in the environment)
     PEER: path of dtls_live_peer (default: build/tests/dtls/dtls_live_peer)
     DUMP: prefix; the DTLS datagrams Firefox sends are saved as DUMP.<n>.bin
           (how tests/dtls/vectors/firefox_ch_frag_rec*.bin were captured)
@@ -73,19 +77,28 @@ USER_JS = {
 }
 
 PAGE = """<!doctype html><html><body><script>
+const SIDE = '%s';
 const post = (p, o) => fetch(p, {method: 'POST', body: typeof o === 'string' ? o : JSON.stringify(o)});
 (async () => {
   try {
+    post('/state', {ua: navigator.userAgent});
     const pc = new RTCPeerConnection();
-    pc.createDataChannel('x');
     pc.onconnectionstatechange = () => post('/state', {state: pc.connectionState});
     pc.onicecandidate = e => post('/state', {candidate: e.candidate ? e.candidate.candidate : null});
     pc.oniceconnectionstatechange = () => post('/state', {ice: pc.iceConnectionState});
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    post('/state', {ua: navigator.userAgent});
-    const answer = await (await post('/offer', offer.sdp)).text();
-    await pc.setRemoteDescription({type: 'answer', sdp: answer});
+    if (SIDE === 'offer') {
+      pc.createDataChannel('x');
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      const answer = await (await post('/offer', offer.sdp)).text();
+      await pc.setRemoteDescription({type: 'answer', sdp: answer});
+    } else {
+      const offer = await (await fetch('/offer')).text();
+      await pc.setRemoteDescription({type: 'offer', sdp: offer});
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await post('/answer', answer.sdp);
+    }
   } catch (e) { post('/state', {error: String(e)}); }
 })();
 </script></body></html>"""
@@ -113,8 +126,9 @@ def main():
     peer_bin = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, '../../../build/tests/dtls/dtls_live_peer')
     dump = sys.argv[3] if len(sys.argv) > 3 else None
     timeout = float(os.environ.get('TIMEOUT', '40'))
+    side = os.environ.get('SIDE', 'offer')
     firefox = shutil.which('firefox-esr')
-    if role not in ('server', 'client') or not os.access(peer_bin, os.X_OK):
+    if role not in ('server', 'client') or side not in ('offer', 'answer') or not os.access(peer_bin, os.X_OK):
         print('usage: firefox_live.py server|client [PEER [DUMP]]')
         sys.exit(2)
     if not firefox:
@@ -123,17 +137,17 @@ def main():
     in_netns()
     subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
     for c in (['link', 'add', 'mxff0', 'type', 'veth', 'peer', 'name', 'mxff1'],
-                  ['addr', 'add', IP + '/24', 'dev', 'mxff0'], ['link', 'set', 'mxff0', 'up'],
+              ['addr', 'add', IP + '/24', 'dev', 'mxff0'], ['link', 'set', 'mxff0', 'up'],
               ['link', 'set', 'mxff1', 'up'], ['route', 'add', 'default', 'dev', 'mxff0']):
         subprocess.run(['ip'] + c, check=True)
 
     events = queue.Queue()
     state = {'peer': None}
 
-    def start_peer(offer):
-        m = re.search(r'a=fingerprint:(.*)', offer)
-        args = [peer_bin, IP, role, PWD, m.group(1).strip()] + ([dump] if dump else [])
-        p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    def start_peer(remote_fp):
+        """Starts dtls_live_peer; remote_fp None: it is sent on stdin later."""
+        args = [peer_bin, IP, role, PWD, remote_fp or '-'] + ([dump] if dump else [])
+        p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         state['peer'] = p
         port = fp = None
         while port is None or fp is None:
@@ -150,13 +164,32 @@ def main():
                 events.put(('peer', l.strip()))
             events.put(('peer', 'EXIT'))
         threading.Thread(target=read_rest, daemon=True).start()
-        mid = re.search(r'a=mid:(\S+)', offer).group(1)
-        setup = 'passive' if role == 'server' else 'active'
+        return port, fp
+
+    def our_sdp(mid, port, fp, setup):
         return ('v=0\r\no=- 1 2 IN IP4 %s\r\ns=-\r\nt=0 0\r\na=group:BUNDLE %s\r\na=ice-lite\r\n'
                 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 %s\r\na=mid:%s\r\n'
                 'a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n'
                 'a=sctp-port:5000\r\na=candidate:1 1 udp 2130706431 %s %d typ host\r\n'
                 'a=end-of-candidates\r\n' % (IP, mid, IP, mid, UFRAG, PWD, fp, setup, IP, port))
+
+    def on_firefox_offer(offer):
+        port, fp = start_peer(re.search(r'a=fingerprint:(.*)', offer).group(1).strip())
+        mid = re.search(r'a=mid:(\S+)', offer).group(1)
+        return our_sdp(mid, port, fp, 'passive' if role == 'server' else 'active')
+
+    def make_offer():
+        port, fp = start_peer(None)
+        return our_sdp('0', port, fp, 'actpass' if role == 'server' else 'active')
+
+    def on_firefox_answer(answer):
+        # RFC 5763 §5: the answerer's setup decides the roles.
+        want = 'active' if role == 'server' else 'passive'
+        got = re.search(r'a=setup:(\S+)', answer).group(1)
+        if got != want:
+            raise RuntimeError('Firefox answered a=setup:%s, expected %s' % (got, want))
+        state['peer'].stdin.write(re.search(r'a=fingerprint:(.*)', answer).group(1).strip() + '\n')
+        state['peer'].stdin.flush()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a):
@@ -171,20 +204,32 @@ def main():
             self.wfile.write(b)
 
         def do_GET(self):
-            self.reply(PAGE, 'text/html')
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get('content-length', 0))).decode()
             if self.path == '/offer':
-                events.put(('offer', body))
                 try:
-                    self.reply(start_peer(body), 'application/sdp')
+                    sdp = make_offer()
+                    events.put(('sdp', 'our offer: ' + re.search(r'a=setup:\S+', sdp).group(0)))
+                    self.reply(sdp, 'application/sdp')
                 except Exception as e:  # reported, then the run fails
                     events.put(('page', {'error': 'peer: %s' % e}))
                     self.reply('', 'text/plain')
             else:
-                events.put(('page', json.loads(body)))
-                self.reply('', 'text/plain')
+                self.reply(PAGE % side, 'text/html')
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get('content-length', 0))).decode()
+            try:
+                if self.path == '/offer':
+                    events.put(('sdp', 'Firefox offer: ' + re.search(r'a=setup:\S+', body).group(0)))
+                    self.reply(on_firefox_offer(body), 'application/sdp')
+                    return
+                if self.path == '/answer':
+                    events.put(('sdp', 'Firefox answer: ' + re.search(r'a=setup:\S+', body).group(0)))
+                    on_firefox_answer(body)
+                else:
+                    events.put(('page', json.loads(body)))
+            except Exception as e:  # reported, then the run fails
+                events.put(('page', {'error': 'signalling: %s' % e}))
+            self.reply('', 'text/plain')
 
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -209,10 +254,8 @@ def main():
             if ff.poll() is not None:
                 failed = 'firefox exited with %d' % ff.returncode
             continue
-        if kind == 'offer':
-            print('offer: %d bytes, %s' % (len(ev), re.search(r'a=setup:\S+', ev).group(0)), flush=True)
-            if os.environ.get('VERBOSE'):
-                print(ev, flush=True)
+        if kind == 'sdp':
+            print(ev, flush=True)
         elif kind == 'peer':
             print('peer:', ev, flush=True)
             peer_ok = peer_ok or ev.startswith('CONNECTED')
