@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     mxrtc_dtls *d = NULL;
     struct sockaddr_in peer;
     int have_peer = 0, done = 0, ndump = 0;
-    mxrtc_time_us end = now_us() + 20000000, deadline = MXRTC_TIME_NEVER;
+    mxrtc_time_us t0 = now_us(), end = t0 + 20000000, deadline = MXRTC_TIME_NEVER;
     while (now_us() < end && !done) {
         mxrtc_time_us t = now_us(), until = deadline < end ? deadline : end;
         struct pollfd p = {.fd = s, .events = POLLIN};
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
                     /* fall through to drain: a client has its ClientHello queued */
                 }
             } else if (k == MXRTC_DEMUX_DTLS && d) {
-                printf("IN %zd bytes\n", len);
+                printf("IN %zd bytes t=%lld ms\n", len, (long long)((now_us() - t0) / 1000));
                 if (argc > 5 && ndump < 16) {
                     char path[1024];
                     snprintf(path, sizeof path, "%s.%d.bin", argv[5], ndump++);
@@ -152,7 +152,10 @@ int main(int argc, char **argv) {
         for (;;) {
             mxrtc_dtls_poll(d, now_us(), &o);
             if (o.type == MXRTC_DTLS_OUT_DEADLINE) break;
-            if (o.type == MXRTC_DTLS_OUT_DATAGRAM) sendto(s, o.data, o.len, 0, (struct sockaddr *)&peer, sizeof peer);
+            if (o.type == MXRTC_DTLS_OUT_DATAGRAM) {
+                sendto(s, o.data, o.len, 0, (struct sockaddr *)&peer, sizeof peer);
+                printf("OUT %zu bytes t=%lld ms\n", o.len, (long long)((now_us() - t0) / 1000));
+            }
             if (o.type == MXRTC_DTLS_OUT_CONNECTED) {
                 mxrtc_dtls_stats st;
                 mxrtc_dtls_get_stats(d, &st);
