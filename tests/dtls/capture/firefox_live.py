@@ -15,6 +15,13 @@ data channel, no getUserMedia) and reports RTCPeerConnection state to /state.
       ROLE=server: our offer says actpass (what mxrtc always offers) and
         Firefox must answer active, so mxrtc is the DTLS server;
       ROLE=client: our offer says active and Firefox must answer passive.
+  MEDIA=1 (with SIDE=offer): instead of a data channel, Firefox sends a fake
+    microphone track (Opus) and our answer accepts it sendrecv. The peer
+    (LIVE_RTP_PT) unprotects Firefox's SRTP/SRTCP with the keys mxrtc
+    exported and sends SRTP back; the run passes only if at least MIN_RTP
+    (25) RTP packets get through each way and at least one SRTCP packet from
+    Firefox, none fail, and Firefox's getStats counts ours as received
+    (Firefox drops SRTP it cannot authenticate).
 
 The run passes (exit 0) when dtls_live_peer prints CONNECTED and Firefox
 reports "connected"; 1 on failure; 77 when it cannot run here (no firefox-esr,
@@ -74,20 +81,38 @@ USER_JS = {
     # Host candidates as raw addresses, not mDNS names (an ICE-lite peer does
     # not need them, but the log is readable).
     'media.peerconnection.ice.obfuscate_host_addresses': False,
+    # MEDIA=1: a fake microphone, no permission prompt.
+    'media.navigator.streams.fake': True, 'media.navigator.permission.disabled': True,
 }
 
 PAGE = """<!doctype html><html><body><script>
-const SIDE = '%s';
+const SIDE = '%s', MEDIA = %s;
 const post = (p, o) => fetch(p, {method: 'POST', body: typeof o === 'string' ? o : JSON.stringify(o)});
 (async () => {
   try {
     post('/state', {ua: navigator.userAgent});
     const pc = new RTCPeerConnection();
-    pc.onconnectionstatechange = () => post('/state', {state: pc.connectionState});
+    pc.onconnectionstatechange = () => {
+      post('/state', {state: pc.connectionState});
+      if (MEDIA && pc.connectionState === 'connected')
+        setInterval(async () => {
+          const st = {rtp_in: 0, rtp_out: 0};
+          (await pc.getStats()).forEach(r => {
+            if (r.type === 'inbound-rtp') st.rtp_in = r.packetsReceived;
+            if (r.type === 'outbound-rtp') st.rtp_out = r.packetsSent;
+          });
+          post('/state', {stats: st});
+        }, 500);
+    };
     pc.onicecandidate = e => post('/state', {candidate: e.candidate ? e.candidate.candidate : null});
     pc.oniceconnectionstatechange = () => post('/state', {ice: pc.iceConnectionState});
     if (SIDE === 'offer') {
-      pc.createDataChannel('x');
+      if (MEDIA) {
+        const mic = await navigator.mediaDevices.getUserMedia({audio: true});
+        pc.addTrack(mic.getAudioTracks()[0], mic);
+      } else {
+        pc.createDataChannel('x');
+      }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       const answer = await (await post('/offer', offer.sdp)).text();
@@ -127,8 +152,11 @@ def main():
     dump = sys.argv[3] if len(sys.argv) > 3 else None
     timeout = float(os.environ.get('TIMEOUT', '40'))
     side = os.environ.get('SIDE', 'offer')
+    media = os.environ.get('MEDIA') == '1'
+    min_rtp = int(os.environ.get('MIN_RTP', '25'))
     firefox = shutil.which('firefox-esr')
-    if role not in ('server', 'client') or side not in ('offer', 'answer') or not os.access(peer_bin, os.X_OK):
+    if role not in ('server', 'client') or side not in ('offer', 'answer') or not os.access(peer_bin, os.X_OK) \
+            or (media and side != 'offer'):
         print('usage: firefox_live.py server|client [PEER [DUMP]]')
         sys.exit(2)
     if not firefox:
@@ -144,10 +172,11 @@ def main():
     events = queue.Queue()
     state = {'peer': None}
 
-    def start_peer(remote_fp):
+    def start_peer(remote_fp, rtp_pt=None):
         """Starts dtls_live_peer; remote_fp None: it is sent on stdin later."""
         args = [peer_bin, IP, role, PWD, remote_fp or '-'] + ([dump] if dump else [])
-        p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        penv = dict(os.environ, LIVE_RTP_PT=str(rtp_pt)) if rtp_pt is not None else None
+        p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=penv)
         state['peer'] = p
         port = fp = None
         while port is None or fp is None:
@@ -174,9 +203,22 @@ def main():
                 'a=end-of-candidates\r\n' % (IP, mid, IP, mid, UFRAG, PWD, fp, setup, IP, port))
 
     def on_firefox_offer(offer):
-        port, fp = start_peer(re.search(r'a=fingerprint:(.*)', offer).group(1).strip())
+        fp_remote = re.search(r'a=fingerprint:(.*)', offer).group(1).strip()
         mid = re.search(r'a=mid:(\S+)', offer).group(1)
-        return our_sdp(mid, port, fp, 'passive' if role == 'server' else 'active')
+        setup = 'passive' if role == 'server' else 'active'
+        if not media:
+            port, fp = start_peer(fp_remote)
+            return our_sdp(mid, port, fp, setup)
+        pt = int(re.search(r'a=rtpmap:(\d+) opus/48000/2', offer).group(1))
+        port, fp = start_peer(fp_remote, pt)
+        return ('v=0\r\no=- 1 2 IN IP4 %s\r\ns=-\r\nt=0 0\r\na=group:BUNDLE %s\r\na=ice-lite\r\n'
+                'a=msid-semantic:WMS mxrtc\r\n'
+                'm=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 %s\r\na=mid:%s\r\n'
+                'a=rtpmap:%d opus/48000/2\r\na=rtcp-mux\r\na=sendrecv\r\na=msid:mxrtc a0\r\n'
+                'a=ssrc:287454020 cname:mxrtc\r\n'
+                'a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n'
+                'a=candidate:1 1 udp 2130706431 %s %d typ host\r\na=end-of-candidates\r\n'
+                % (IP, mid, pt, IP, mid, pt, UFRAG, PWD, fp, setup, IP, port))
 
     def make_offer():
         port, fp = start_peer(None)
@@ -213,7 +255,7 @@ def main():
                     events.put(('page', {'error': 'peer: %s' % e}))
                     self.reply('', 'text/plain')
             else:
-                self.reply(PAGE % side, 'text/html')
+                self.reply(PAGE % (side, 'true' if media else 'false'), 'text/html')
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get('content-length', 0))).decode()
@@ -246,8 +288,12 @@ def main():
                           start_new_session=True, preexec_fn=die_with_parent)
     t0 = time.monotonic()
     peer_ok = ff_ok = False
+    srtp_ok = ff_media_ok = not media
     failed = None
-    while time.monotonic() - t0 < timeout and not (peer_ok and ff_ok) and not failed:
+
+    def done():
+        return peer_ok and ff_ok and srtp_ok and ff_media_ok
+    while time.monotonic() - t0 < timeout and not done() and not failed:
         try:
             kind, ev = events.get(timeout=0.5)
         except queue.Empty:
@@ -259,16 +305,25 @@ def main():
         elif kind == 'peer':
             print('peer:', ev, flush=True)
             peer_ok = peer_ok or ev.startswith('CONNECTED')
-            if ev.startswith('FAILED') or (ev == 'EXIT' and not peer_ok):
+            if ev.startswith('SRTP '):
+                c = {k: int(v) for k, v in (x.split('=') for x in ev.split()[1:] if '=' in x)}
+                srtp_ok = (c['rtp_in_ok'] >= min_rtp and c['rtp_out'] >= min_rtp and c['rtp_in_bad'] == 0
+                           and c['rtcp_in_ok'] >= 1 and c['rtcp_in_bad'] == 0)
+                if ev.endswith('END') and not srtp_ok:
+                    failed = 'SRTP: ' + ev
+            if ev.startswith('FAILED') or (ev == 'EXIT' and not (peer_ok and srtp_ok)):
                 failed = 'dtls_live_peer: ' + ev
         else:
             print('firefox:', json.dumps(ev), flush=True)
             if ev.get('state') == 'connected':
                 ff_ok = True
+            if 'stats' in ev and ev['stats']['rtp_in'] >= min_rtp:
+                ff_media_ok = True
             elif ev.get('state') in ('failed', 'closed') or 'error' in ev:
                 failed = 'firefox: ' + json.dumps(ev)
-    if not (peer_ok and ff_ok) and not failed:
-        failed = 'timeout after %.0f s (peer %s, firefox %s)' % (timeout, peer_ok, ff_ok)
+    if not done() and not failed:
+        failed = 'timeout after %.0f s (peer %s, firefox %s, srtp %s, firefox media %s)' % (
+            timeout, peer_ok, ff_ok, srtp_ok, ff_media_ok)
     print('elapsed %.1f s' % (time.monotonic() - t0))
     # Only what this script started: Firefox's own process group, our peer.
     try:
