@@ -138,8 +138,12 @@ def in_netns():
     """Re-runs this script inside a new network namespace with lo up."""
     if os.environ.get('MXRTC_FF_NETNS') == '1':
         return
-    if os.geteuid() != 0 or not shutil.which('unshare'):
-        print('SKIP: needs root for unshare -n')
+    if os.geteuid() != 0 or not shutil.which('unshare') or not shutil.which('ip'):
+        print('SKIP: needs root, unshare and ip for a network namespace')
+        sys.exit(SKIP)
+    # Root without CAP_SYS_ADMIN (an unprivileged container) cannot unshare.
+    if subprocess.run(['unshare', '-n', 'true'], stderr=subprocess.DEVNULL).returncode != 0:
+        print('SKIP: unshare -n is not permitted here')
         sys.exit(SKIP)
     os.environ['MXRTC_FF_NETNS'] = '1'
     os.execvp('unshare', ['unshare', '-n', '--', sys.executable] + sys.argv)
@@ -157,7 +161,7 @@ def main():
     firefox = shutil.which('firefox-esr')
     if role not in ('server', 'client') or side not in ('offer', 'answer') or not os.access(peer_bin, os.X_OK) \
             or (media and side != 'offer'):
-        print('usage: firefox_live.py server|client [PEER [DUMP]]')
+        print('usage: [SIDE=offer|answer] [MEDIA=1 (SIDE=offer only)] firefox_live.py server|client [PEER [DUMP]]')
         sys.exit(2)
     if not firefox:
         print('SKIP: firefox-esr is not installed (scripts/install-deps.sh --interop)')
