@@ -2,7 +2,8 @@
  * fuzz_dtls_server.c: DTLS records into a server endpoint (ClientHello
  * reassembly, then mbedTLS) on a synthetic clock with seeded randomness.
  * Seeds: real client flights recorded by tests/dtls/gen_dtls_fuzz_seeds.c
- * (a complete handshake replays), and openssl's fragmented ClientHello.
+ * (a complete handshake replays), and the fragmented ClientHellos of
+ * openssl, Chromium, webrtcbin and Firefox (tests/dtls/vectors/).
  */
 #include "fuzz_dtls_common.h"
 

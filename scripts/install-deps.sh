@@ -25,6 +25,8 @@ if [[ "${1:-}" == "--interop" ]]; then
   PKGS+=(chromium nodejs npm)
   # tests/dtls/capture: GStreamer webrtcbin (Nheko's engine) as a live peer
   PKGS+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
+  # tests/dtls/capture: Firefox ESR (headless) as a live peer
+  PKGS+=(firefox-esr)
 fi
 
 missing=()

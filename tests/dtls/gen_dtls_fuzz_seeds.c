@@ -226,6 +226,7 @@ int main(int argc, char **argv) {
     hello_seed(argv[1], argv[2], "openssl");
     hello_seed(argv[1], argv[2], "chromium");
     hello_seed(argv[1], argv[2], "webrtcbin");
+    hello_seed(argv[1], argv[2], "firefox");
     srtp_seeds(argv[1]);
     demux_and_fingerprint_seeds(argv[1]);
     for (int i = 0; i < 2; i++) mxrtc_dtls_cert_free(fuzz_dtls_certs[i]);

@@ -138,7 +138,13 @@ static void check_server_hello(const uint8_t *p, size_t len, uint16_t *srtp_prof
     assert_true(ems);
 }
 
-static void replay(const char *const *files, size_t nfiles, int reverse) {
+/* Feeds the capture's datagrams (in reverse when asked) into a fresh server
+ * endpoint; its first datagram out must be a DTLS 1.2 ServerHello, sent only
+ * after the last fragment. Then feeds the client's retransmission of the
+ * same ClientHello (again, nagain datagrams, as captured) and returns how
+ * many more flights starting with a ServerHello the endpoint sent. */
+static int replay_rexmit(const char *const *files, size_t nfiles, int reverse, const char *const *again,
+                         size_t nagain) {
     mxrtc_seeded_random g;
     mxrtc_seeded_random_init(&g, 77);
     mxrtc_random r = mxrtc_seeded_random_source(&g);
@@ -177,17 +183,49 @@ static void replay(const char *const *files, size_t nfiles, int reverse) {
         if (k == nfiles - 1) assert_true(out.deadline != MXRTC_TIME_NEVER); /* retransmission armed */
     }
     assert_true(answered);
+    int resent = 0;
+    for (size_t k = 0; k < nagain; k++) {
+        size_t len;
+        uint8_t *dg = load(again[k], &len);
+        assert_non_null(dg);
+        assert_int_equal(mxrtc_dtls_handle_datagram(d, 5100000, dg, len), MXRTC_OK);
+        free(dg);
+        mxrtc_dtls_output out;
+        for (;;) {
+            assert_int_equal(mxrtc_dtls_poll(d, 5100000, &out), MXRTC_OK);
+            if (out.type == MXRTC_DTLS_OUT_DEADLINE) break;
+            assert_int_not_equal(out.type, MXRTC_DTLS_OUT_FAILED);
+            if (out.type == MXRTC_DTLS_OUT_DATAGRAM && out.len > 13 && out.data[13] == 2) {
+                uint16_t prof = 0;
+                check_server_hello(out.data, out.len, &prof);
+                resent++;
+            }
+        }
+    }
     mxrtc_dtls_stats st;
     mxrtc_dtls_get_stats(d, &st);
     assert_int_equal(st.hello_reassembled, 1);
     mxrtc_dtls_free(d);
     mxrtc_dtls_cert_free(cert);
+    return resent;
 }
 
-/* Reassembles the capture and reports whether the ClientHello offers DTLS
- * 1.3 (supported_versions, RFC 8446 §4.2.1, with 0xfefc: RFC 9147 §5.3),
- * and its body length. */
-static int offers_dtls13(const char *const *files, size_t nfiles, uint32_t *length) {
+static void replay(const char *const *files, size_t nfiles, int reverse) {
+    assert_int_equal(replay_rexmit(files, nfiles, reverse, NULL, 0), 0);
+}
+
+/* What a reassembled ClientHello offers. */
+typedef struct {
+    uint32_t length;   /* handshake body length */
+    int dtls13;        /* supported_versions lists 0xfefc */
+    size_t mlkem_share; /* key_share entry length for X25519MLKEM768, or 0 */
+} hello_info;
+
+/* Reassembles the capture and walks its extensions: supported_versions
+ * (RFC 8446 §4.2.1, with 0xfefc for DTLS 1.3: RFC 9147 §5.3) and key_share
+ * (RFC 8446 §4.2.8; group 0x11ec is X25519MLKEM768,
+ * draft-ietf-tls-ecdhe-mlkem), bounds-checked against the body. */
+static hello_info inspect_hello(const char *const *files, size_t nfiles) {
     mxrtc_dtls_hello *h = malloc(sizeof *h);
     assert_non_null(h);
     mxrtc_dtls_hello_init(h);
@@ -201,7 +239,7 @@ static int offers_dtls13(const char *const *files, size_t nfiles, uint32_t *leng
         assert_int_equal(r, k + 1 == nfiles ? MXRTC_OK : MXRTC_ERR_AGAIN);
         free(dg);
     }
-    *length = h->length;
+    hello_info info = {.length = h->length};
     const uint8_t *b = out + 25;
     size_t n = h->length, i = 2 + 32;
     i += 1 + b[i];                                 /* session id */
@@ -210,17 +248,25 @@ static int offers_dtls13(const char *const *files, size_t nfiles, uint32_t *leng
     i += 1 + b[i];                                 /* compression */
     size_t end = i + 2 + (size_t)(b[i] << 8 | b[i + 1]);
     assert_true(end <= n);
-    int v13 = 0;
     for (i += 2; i + 4 <= end;) {
         unsigned type = (unsigned)(b[i] << 8 | b[i + 1]);
         size_t elen = (size_t)(b[i + 2] << 8 | b[i + 3]);
+        assert_true(i + 4 + elen <= end);
         if (type == 43)
             for (size_t j = i + 5; j + 1 < i + 4 + elen; j += 2)
-                if (b[j] == 0xfe && b[j + 1] == 0xfc) v13 = 1;
+                if (b[j] == 0xfe && b[j + 1] == 0xfc) info.dtls13 = 1;
+        if (type == 51) /* KeyShareClientHello: 2-byte list length, entries */
+            for (size_t j = i + 6; j + 4 <= i + 4 + elen;) {
+                unsigned group = (unsigned)(b[j] << 8 | b[j + 1]);
+                size_t klen = (size_t)(b[j + 2] << 8 | b[j + 3]);
+                assert_true(j + 4 + klen <= i + 4 + elen);
+                if (group == 0x11ec) info.mlkem_share = klen;
+                j += 4 + klen;
+            }
         i += 4 + elen;
     }
     free(h);
-    return v13;
+    return info;
 }
 
 /* openssl s_client -dtls1_2 -mtu 256 -cipher ALL -use_srtp ...: a 279-byte
@@ -238,10 +284,11 @@ static void openssl_fragmented_hello(void **state) {
 static void chromium_fragmented_hello(void **state) {
     (void)state;
     static const char *const files[] = {"chromium_ch_frag_rec0.bin", "chromium_ch_frag_rec1.bin"};
-    uint32_t length;
     /* What makes it hard: a 1.3 offer with a large post-quantum key share. */
-    assert_true(offers_dtls13(files, 2, &length));
-    assert_true(length > 1200);
+    hello_info info = inspect_hello(files, 2);
+    assert_true(info.dtls13);
+    assert_int_equal(info.length, 1413);
+    assert_int_equal(info.mlkem_share, 1216); /* ML-KEM-768 key + X25519 */
     replay(files, 2, 0);
     replay(files, 2, 1);
 }
@@ -251,11 +298,42 @@ static void chromium_fragmented_hello(void **state) {
 static void webrtcbin_fragmented_hello(void **state) {
     (void)state;
     static const char *const files[] = {"webrtcbin_ch_frag_rec0.bin", "webrtcbin_ch_frag_rec1.bin"};
-    uint32_t length;
-    assert_false(offers_dtls13(files, 2, &length));
-    assert_int_equal(length, 277);
+    hello_info info = inspect_hello(files, 2);
+    assert_false(info.dtls13);
+    assert_int_equal(info.mlkem_share, 0);
+    assert_int_equal(info.length, 277);
     replay(files, 2, 0);
     replay(files, 2, 1);
+}
+
+/* Firefox ESR 153 (Debian firefox-esr), stock DTLS settings: DTLS 1.3 + 1.2
+ * offer with an X25519MLKEM768 key share, 1461 bytes in two records of
+ * 1383 + 78 fragment bytes, one per datagram (captured with
+ * capture/firefox_live.py server PEER DUMP). */
+static void firefox_fragmented_hello(void **state) {
+    (void)state;
+    static const char *const files[] = {"firefox_ch_frag_rec0.bin", "firefox_ch_frag_rec1.bin"};
+    hello_info info = inspect_hello(files, 2);
+    assert_true(info.dtls13);
+    assert_int_equal(info.length, 1461);
+    assert_int_equal(info.mlkem_share, 1216);
+    replay(files, 2, 0);
+    replay(files, 2, 1);
+}
+
+/* The same capture went on: our flight took ~100 ms under ASan on a loaded
+ * machine, and Firefox retransmitted its ClientHello (the same bytes, record
+ * sequence numbers 2 and 3; rexmit_rec*). mbedTLS then has the ClientHello,
+ * so the copies go to it, and it must resend its flight rather than fail
+ * (RFC 6347 §4.2.4). It resends once per fragment: each one is a message of
+ * the client's last flight. */
+static void firefox_retransmitted_hello(void **state) {
+    (void)state;
+    static const char *const files[] = {"firefox_ch_frag_rec0.bin", "firefox_ch_frag_rec1.bin"};
+    static const char *const again[] = {"firefox_ch_rexmit_rec0.bin", "firefox_ch_rexmit_rec1.bin"};
+    int resent = replay_rexmit(files, 2, 0, again, 2);
+    print_message("flights resent: %d\n", resent);
+    assert_true(resent >= 1 && resent <= 2); /* at most one per datagram */
 }
 
 int main(void) {
@@ -264,6 +342,8 @@ int main(void) {
         cmocka_unit_test(openssl_fragmented_hello),
         cmocka_unit_test(chromium_fragmented_hello),
         cmocka_unit_test(webrtcbin_fragmented_hello),
+        cmocka_unit_test(firefox_fragmented_hello),
+        cmocka_unit_test(firefox_retransmitted_hello),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
