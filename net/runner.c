@@ -536,6 +536,25 @@ static int wait_ms(mxrtc_time_us now, mxrtc_time_us next) {
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Commands that will never run: each is called once with MXRTC_TIME_NEVER to
+ * release its argument, and its waiter (if any) is told. No new command can
+ * arrive: closing is set first, under the lock. */
+static void cancel_commands(mxrtc_net_runner *r) {
+    mxrtc_net_mutex_lock(&r->mu);
+    r->closing = true;
+    while (r->q_count > 0) {
+        command c = r->queue[r->q_head];
+        r->q_head = (r->q_head + 1) % r->cfg.max_commands;
+        r->q_count--;
+        mxrtc_net_mutex_unlock(&r->mu);
+        c.fn(c.arg, MXRTC_TIME_NEVER);
+        mxrtc_net_mutex_lock(&r->mu);
+        if (c.status) *c.status = -1;
+    }
+    mxrtc_net_cond_broadcast(&r->cv);
+    mxrtc_net_mutex_unlock(&r->mu);
+}
+
 static void io_main(void *arg) {
     mxrtc_net_runner *r = arg;
     bool alive = settle(r, mxrtc_net_now());
@@ -599,16 +618,7 @@ static void io_main(void *arg) {
         }
         alive = settle(r, now);
     }
-    /* Commands that will never run: release their waiters. */
-    mxrtc_net_mutex_lock(&r->mu);
-    r->closing = true;
-    for (; r->q_count > 0; r->q_count--) {
-        command *c = &r->queue[r->q_head];
-        if (c->status) *c->status = -1;
-        r->q_head = (r->q_head + 1) % r->cfg.max_commands;
-    }
-    mxrtc_net_cond_broadcast(&r->cv);
-    mxrtc_net_mutex_unlock(&r->mu);
+    cancel_commands(r);
     if (r->self_free) {
         /* mxrtc_net_runner_free() was called on this thread: nobody will
          * join it, so it detaches and takes the runner down itself. */
@@ -671,6 +681,7 @@ int mxrtc_net_runner_call_wait(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *
 void mxrtc_net_runner_free(mxrtc_net_runner *r) {
     if (!r) return;
     if (!r->started) {
+        cancel_commands(r);
         destroy(r);
         return;
     }

@@ -44,7 +44,10 @@ typedef struct mxrtc_net_runner mxrtc_net_runner;
  * call only (it is the engine's EVENT output). */
 typedef void (*mxrtc_net_event_fn)(void *user, mxrtc_net_runner *r, const void *event);
 /* A command run on the I/O thread, where it may call into the engine; the
- * runner drains the engine afterwards. */
+ * runner drains the engine afterwards. Every queued command is called
+ * exactly once: if the runner closes before running it, fn is called with
+ * now == MXRTC_TIME_NEVER (on the closing thread) only to release arg, and
+ * must not touch the engine then. */
 typedef void (*mxrtc_net_call_fn)(void *arg, mxrtc_time_us now);
 
 typedef struct mxrtc_net_runner_stats {
@@ -104,8 +107,8 @@ int mxrtc_net_runner_start(mxrtc_net_runner *r);
 /* Queues fn(arg, now) to run on the I/O thread (then the engine is
  * drained). Any thread, the event callback included. MXRTC_ERR_LIMIT when
  * the queue is full (counted: retry later), MXRTC_ERR_CLOSED once the
- * runner is closing. fn is not run if the runner closes first: commands
- * that own arg must tolerate that (see mxrtc_net_runner_free). */
+ * runner is closing; on an error fn is not called and arg stays the
+ * caller's. */
 int mxrtc_net_runner_call(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *arg);
 
 /* The same, waiting until fn has run. Before start it runs fn at once on
