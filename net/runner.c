@@ -69,6 +69,7 @@ struct mxrtc_net_runner {
     command *queue;                   /* ring of cfg.max_commands, under mu */
     size_t q_head, q_count;
     bool closing;                     /* under mu */
+    uint64_t commands_refused;        /* under mu */
 
     mxrtc_net_thread thread;
     bool started;
@@ -194,8 +195,11 @@ void mxrtc_net_runner_local_addrs(const mxrtc_net_runner *r, const mxrtc_addr **
     *n = r->n_udp;
 }
 
-void mxrtc_net_runner_stats_get(const mxrtc_net_runner *r, mxrtc_net_runner_stats *out) {
+void mxrtc_net_runner_stats_get(mxrtc_net_runner *r, mxrtc_net_runner_stats *out) {
     *out = r->stats;
+    mxrtc_net_mutex_lock(&r->mu);
+    out->commands_refused = r->commands_refused;
+    mxrtc_net_mutex_unlock(&r->mu);
 }
 
 bool mxrtc_net_runner_on_io_thread(const mxrtc_net_runner *r) {
@@ -450,6 +454,7 @@ static bool run_commands(mxrtc_net_runner *r) {
         command c = r->queue[r->q_head];
         r->q_head = (r->q_head + 1) % r->cfg.max_commands;
         r->q_count--;
+        mxrtc_net_cond_broadcast(&r->cv);   /* room for a waiting call_wait */
         mxrtc_net_mutex_unlock(&r->mu);
         mxrtc_time_us now = mxrtc_net_now();
         c.fn(c.arg, now);
@@ -641,8 +646,14 @@ static int enqueue(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *arg, int *st
         mxrtc_net_mutex_unlock(&r->mu);
         return MXRTC_ERR_CLOSED;
     }
+    /* call_wait blocks anyway: it waits for room rather than failing. */
+    while (status && r->q_count == r->cfg.max_commands && !r->closing) mxrtc_net_cond_wait(&r->cv, &r->mu);
+    if (r->closing) {
+        mxrtc_net_mutex_unlock(&r->mu);
+        return MXRTC_ERR_CLOSED;
+    }
     if (r->q_count == r->cfg.max_commands) {
-        r->stats.commands_refused++;   /* the only stat written off the I/O thread: under mu */
+        r->commands_refused++;
         mxrtc_net_mutex_unlock(&r->mu);
         return MXRTC_ERR_LIMIT;
     }

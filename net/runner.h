@@ -111,16 +111,16 @@ int mxrtc_net_runner_start(mxrtc_net_runner *r);
  * caller's. */
 int mxrtc_net_runner_call(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *arg);
 
-/* The same, waiting until fn has run. Before start it runs fn at once on
- * the calling thread (without draining). MXRTC_ERR_STATE on the I/O thread
- * itself (it would wait for itself), MXRTC_ERR_CLOSED if the runner closed
- * before fn ran, MXRTC_ERR_LIMIT. Do not free the runner from another
+/* The same, waiting for room in the queue and then until fn has run.
+ * Before start it runs fn at once on the calling thread (without draining).
+ * MXRTC_ERR_STATE on the I/O thread itself (it would wait for itself),
+ * MXRTC_ERR_CLOSED if the runner closed before fn ran. Do not free the runner from another
  * thread while a call_wait is waiting. */
 int mxrtc_net_runner_call_wait(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *arg);
 
 /* Copies the counters. Call it on the I/O thread (event callback, a
  * command) or before start: the I/O thread updates them without a lock. */
-void mxrtc_net_runner_stats_get(const mxrtc_net_runner *r, mxrtc_net_runner_stats *out);
+void mxrtc_net_runner_stats_get(mxrtc_net_runner *r, mxrtc_net_runner_stats *out);
 
 /* True when called on the runner's I/O thread. */
 bool mxrtc_net_runner_on_io_thread(const mxrtc_net_runner *r);
