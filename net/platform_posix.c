@@ -266,8 +266,13 @@ void mxrtc_net_wakeup_close(mxrtc_net_wakeup *w) {
     w->rfd = w->wfd = -1;
 }
 
+/* Which mxrtc_net_thread the calling thread is (NULL for threads we did
+ * not start). Thread-local, so asking never races with the thread's start. */
+static _Thread_local const mxrtc_net_thread *current_thread;
+
 static void *thread_main(void *p) {
     mxrtc_net_thread *t = p;
+    current_thread = t;
     /* Copy before running: fn may free the object that holds t. */
     void (*fn)(void *) = t->fn;
     void *arg = t->arg;
@@ -291,7 +296,7 @@ void mxrtc_net_thread_detach_self(void) {
 }
 
 bool mxrtc_net_thread_is_self(const mxrtc_net_thread *t) {
-    return pthread_equal(*(const pthread_t *)(const void *)t->opaque, pthread_self()) != 0;
+    return t != NULL && current_thread == t;
 }
 
 int mxrtc_net_mutex_init(mxrtc_net_mutex *m) {

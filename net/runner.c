@@ -73,6 +73,7 @@ struct mxrtc_net_runner {
 
     mxrtc_net_thread thread;
     bool started;
+    bool stopped;                     /* mxrtc_net_runner_stop() joined the thread */
     bool self_free;                   /* free() was called on the I/O thread */
     uint8_t rx[RX_BUF];
 };
@@ -635,8 +636,13 @@ static void io_main(void *arg) {
 int mxrtc_net_runner_start(mxrtc_net_runner *r) {
     if (!r) return MXRTC_ERR_INVALID_ARGUMENT;
     if (r->started) return MXRTC_ERR_STATE;
-    if (mxrtc_net_thread_start(&r->thread, io_main, r) != MXRTC_OK) return MXRTC_ERR_IO;
+    /* Set first: the thread may deliver events (and the host ask
+     * mxrtc_net_runner_on_io_thread) before pthread_create returns. */
     r->started = true;
+    if (mxrtc_net_thread_start(&r->thread, io_main, r) != MXRTC_OK) {
+        r->started = false;
+        return MXRTC_ERR_IO;
+    }
     return MXRTC_OK;
 }
 
@@ -669,7 +675,6 @@ static int enqueue(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *arg, int *st
 
 int mxrtc_net_runner_call(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *arg) {
     if (!r || !fn) return MXRTC_ERR_INVALID_ARGUMENT;
-    if (r->self_free) return MXRTC_ERR_CLOSED;
     return enqueue(r, fn, arg, NULL);
 }
 
@@ -689,9 +694,24 @@ int mxrtc_net_runner_call_wait(mxrtc_net_runner *r, mxrtc_net_call_fn fn, void *
     return status > 0 ? MXRTC_OK : MXRTC_ERR_CLOSED;
 }
 
+int mxrtc_net_runner_stop(mxrtc_net_runner *r) {
+    if (!r) return MXRTC_ERR_INVALID_ARGUMENT;
+    if (r->started && !r->stopped) {
+        if (mxrtc_net_thread_is_self(&r->thread)) return MXRTC_ERR_STATE;
+        mxrtc_net_mutex_lock(&r->mu);
+        r->closing = true;
+        mxrtc_net_mutex_unlock(&r->mu);
+        mxrtc_net_wakeup_signal(&r->wake);
+        mxrtc_net_thread_join(&r->thread);
+        r->stopped = true;
+    }
+    cancel_commands(r);
+    return MXRTC_OK;
+}
+
 void mxrtc_net_runner_free(mxrtc_net_runner *r) {
     if (!r) return;
-    if (!r->started) {
+    if (!r->started || r->stopped) {
         cancel_commands(r);
         destroy(r);
         return;
@@ -699,6 +719,9 @@ void mxrtc_net_runner_free(mxrtc_net_runner *r) {
     if (mxrtc_net_thread_is_self(&r->thread)) {
         /* Pion's lesson (STYLE.md): Close() from a callback must not wait
          * for the thread it runs on. Mark it; the loop unwinds. */
+        mxrtc_net_mutex_lock(&r->mu);
+        r->closing = true;            /* other threads' calls now fail */
+        mxrtc_net_mutex_unlock(&r->mu);
         r->self_free = true;
         return;
     }

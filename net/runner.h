@@ -125,6 +125,13 @@ void mxrtc_net_runner_stats_get(mxrtc_net_runner *r, mxrtc_net_runner_stats *out
 /* True when called on the runner's I/O thread. */
 bool mxrtc_net_runner_on_io_thread(const mxrtc_net_runner *r);
 
+/* Stops the I/O thread and waits for it; the runner refuses commands
+ * (MXRTC_ERR_CLOSED) and never calls the engine again, but its memory stays
+ * until mxrtc_net_runner_free(). For hosts whose runners call into each
+ * other: stop them all, then free them. MXRTC_ERR_STATE on the I/O thread
+ * (use mxrtc_net_runner_free() there), MXRTC_ERR_INVALID_ARGUMENT. */
+int mxrtc_net_runner_stop(mxrtc_net_runner *r);
+
 /* Stops the thread, closes every socket and frees the runner; queued
  * commands are dropped (waiters get MXRTC_ERR_CLOSED). NULL is fine. From
  * another thread: returns when all is closed. From the I/O thread (event
