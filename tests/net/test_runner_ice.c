@@ -186,7 +186,8 @@ static void cmd_stats(void *arg, mxrtc_time_us now) {
     a->state = mxrtc_ice_agent_state(a->s->agent);
 }
 
-static void connect_and_talk(bool relay) {
+static void connect_and_talk(bool relay, int transport) {
+    (void)transport;                      /* used with NET_TEST_TURN only */
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
     pthread_mutex_init(&w->mu, NULL);
@@ -224,10 +225,13 @@ static void connect_and_talk(bool relay) {
 #ifdef NET_TEST_TURN
     mxrtc_ice_turn_server ts;
     memset(&ts, 0, sizeof ts);
-    assert_int_equal(mxrtc_addr_parse(&ts.addr, env.host, env.lt_port), MXRTC_OK);
-    ts.transport = MXRTC_TURN_TCP;
+    ts.transport = (mxrtc_turn_transport)transport;
+    assert_int_equal(mxrtc_addr_parse(&ts.addr, env.host, ts.transport == MXRTC_TURN_TLS ? env.lt_tls_port : env.lt_port),
+                     MXRTC_OK);
     ts.username = env.lt_user;
     ts.password = env.lt_password;
+    ts.tls_server_name = env.tls_name;     /* TLS: the agent runs it, verified against the fixture's CA */
+    ts.tls_ca_file = env.ca;
     assert_int_equal(mxrtc_ice_agent_add_turn(w->s[0].agent, &ts), MXRTC_OK);
 #endif
     const char *u[2], *p[2];
@@ -307,19 +311,26 @@ static int load_env(void **state) {
 
 static void relay_over_tcp(void **state) {
     (void)state;
-    connect_and_talk(true);
+    connect_and_talk(true, MXRTC_TURN_TCP);
+}
+
+/* turns: the runner still only carries TCP bytes; TLS is the agent's. */
+static void relay_over_tls(void **state) {
+    (void)state;
+    connect_and_talk(true, MXRTC_TURN_TLS);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(relay_over_tcp),
+        cmocka_unit_test(relay_over_tls),
     };
     return cmocka_run_group_tests(tests, load_env, NULL);
 }
 #else
 static void host_pair_loopback(void **state) {
     (void)state;
-    connect_and_talk(false);
+    connect_and_talk(false, 0);
 }
 
 int main(void) {
