@@ -25,13 +25,19 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/random.h"
 #include "ice/agent.h"
 #include "net/clock.h"
 #include "net/engine_ice.h"
+#include "net/mdns.h"
 #include "net/runner.h"
 #ifdef NET_TEST_TURN
 #include "../turn/coturn_env.h"
@@ -70,7 +76,11 @@ struct world {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     side s[2];
+    bool mdns;                          /* B hides its host address behind MDNS_NAME */
+    mxrtc_addr responder;               /* A's mDNS queries go here (the test) */
 };
+
+#define MDNS_NAME "3f9d2c1b-7e6a-4d5c-8b4a-1e2f3a4b5c6d.local"
 
 static void cmd_add_candidate(void *arg, mxrtc_time_us now) {
     cand_msg *m = arg;
@@ -89,6 +99,18 @@ static void forward(side *s, const mxrtc_ice_candidate *c) {
     cand_msg *m = &s->msgs[s->nmsgs++];
     m->to = s->peer;
     m->end = c == NULL;
+    mxrtc_ice_candidate hidden;
+    if (c && s->w->mdns && s->index == 1 && c->type == MXRTC_ICE_CAND_HOST) {
+        /* As browsers do (draft-ietf-mmusic-mdns-ice-candidates): the
+         * address stays private, a .local name is signalled instead. */
+        hidden = *c;
+        snprintf(hidden.hostname, sizeof hidden.hostname, "%s", MDNS_NAME);
+        hidden.is_mdns = true;
+        uint16_t port = hidden.addr.port;
+        memset(&hidden.addr, 0, sizeof hidden.addr);
+        hidden.addr.port = port;
+        c = &hidden;
+    }
     if (c && mxrtc_ice_candidate_format(c, m->line, sizeof m->line) <= 0) {
         pthread_mutex_lock(&s->w->mu);
         s->add_errors++;                   /* checked by the test thread */
@@ -186,10 +208,51 @@ static void cmd_stats(void *arg, mxrtc_time_us now) {
     a->state = mxrtc_ice_agent_state(a->s->agent);
 }
 
-static void connect_and_talk(bool relay, int transport) {
+/* The test answers A's mDNS query for MDNS_NAME with B's address. */
+static void answer_mdns(int fd, const mxrtc_addr *ip) {
+    struct pollfd p = {fd, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 20000), 1);         /* hang guard */
+    uint8_t q[512], want[512];
+    struct sockaddr_in from;
+    socklen_t fl = sizeof from;
+    ssize_t qn = recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+    int wn = mxrtc_mdns_build_query(MDNS_NAME, want, sizeof want);
+    assert_int_equal(qn, wn);
+    assert_memory_equal(q, want, (size_t)wn);
+    /* Header, then the answer named by a pointer to the question's name. */
+    uint8_t a[512];
+    size_t n = 12 + strlen(MDNS_NAME) + 2 + 4;
+    memcpy(a, q, n);
+    a[2] = 0x84;
+    a[5] = 1;
+    a[7] = 1;
+    const uint8_t rec[] = {0xc0, 0x0c, 0x00, 0x01, 0x80, 0x01, 0, 0, 0, 120, 0, 4};
+    memcpy(a + n, rec, sizeof rec);
+    n += sizeof rec;
+    memcpy(a + n, ip->ip, 4);
+    n += 4;
+    assert_int_equal(sendto(fd, a, n, 0, (struct sockaddr *)&from, fl), (ssize_t)n);
+}
+
+static void connect_and_talk(bool relay, int transport, bool mdns) {
     (void)transport;                      /* used with NET_TEST_TURN only */
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
+    int responder = -1;
+    if (mdns) {
+        responder = socket(AF_INET, SOCK_DGRAM, 0);
+        assert_true(responder >= 0);
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(responder, (struct sockaddr *)&sa, sizeof sa), 0);
+        socklen_t sl = sizeof sa;
+        assert_int_equal(getsockname(responder, (struct sockaddr *)&sa, &sl), 0);
+        uint8_t lo[4] = {127, 0, 0, 1};
+        mxrtc_addr_set_ipv4(&w->responder, lo, ntohs(sa.sin_port));
+        w->mdns = true;
+    }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     for (int i = 0; i < 2; i++) {
@@ -213,6 +276,10 @@ static void connect_and_talk(bool relay, int transport) {
         rc.ifaces.include_loopback = true;          /* tests only */
         rc.ifaces.filter = only_loopback_v4;        /* and nothing else: no LAN */
         rc.n_mdns_dest = 0;
+        if (w->mdns && i == 0) {
+            rc.mdns_dest[0] = w->responder;     /* injected: never the LAN */
+            rc.n_mdns_dest = 1;
+        }
         assert_int_equal(mxrtc_net_runner_new(&s->r, &rc), MXRTC_OK);
         const mxrtc_addr *locals;
         size_t n;
@@ -242,6 +309,12 @@ static void connect_and_talk(bool relay, int transport) {
     }
     /* The threads start draining what gather() queued. */
     for (int i = 0; i < 2; i++) assert_int_equal(mxrtc_net_runner_start(w->s[i].r), MXRTC_OK);
+    if (mdns) {
+        const mxrtc_addr *b;
+        size_t nb;
+        mxrtc_net_runner_local_addrs(w->s[1].r, &b, &nb);
+        answer_mdns(responder, &b[0]);
+    }
 
     assert_true(wait_for(w, both_selected));
     pthread_mutex_lock(&w->mu);
@@ -286,6 +359,12 @@ static void connect_and_talk(bool relay, int transport) {
             assert_true(st[i].st.datagrams_sent > 0);
         assert_int_equal(st[i].st.no_socket, 0);
     }
+    if (mdns) {
+        /* A asked once and fed the answer back to its agent. */
+        assert_int_equal(st[0].st.mdns_queries, 1);
+        assert_int_equal(st[0].st.mdns_answers, 1);
+        assert_int_equal(st[0].st.mdns_failures, 0);
+    }
     if (relay) {
         /* The TURN traffic really went over the TCP connection. */
         assert_int_equal(st[0].st.streams_opened, 1);
@@ -298,6 +377,7 @@ static void connect_and_talk(bool relay, int transport) {
         mxrtc_net_runner_free(w->s[i].r);
         mxrtc_ice_agent_free(w->s[i].agent);
     }
+    if (responder >= 0) close(responder);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -311,13 +391,13 @@ static int load_env(void **state) {
 
 static void relay_over_tcp(void **state) {
     (void)state;
-    connect_and_talk(true, MXRTC_TURN_TCP);
+    connect_and_talk(true, MXRTC_TURN_TCP, false);
 }
 
 /* turns: the runner still only carries TCP bytes; TLS is the agent's. */
 static void relay_over_tls(void **state) {
     (void)state;
-    connect_and_talk(true, MXRTC_TURN_TLS);
+    connect_and_talk(true, MXRTC_TURN_TLS, false);
 }
 
 int main(void) {
@@ -330,12 +410,21 @@ int main(void) {
 #else
 static void host_pair_loopback(void **state) {
     (void)state;
-    connect_and_talk(false, 0);
+    connect_and_talk(false, 0, false);
+}
+
+/* B's host candidate arrives as an mDNS name: A's agent asks, the runner
+ * queries (at the test's socket), the answer goes back into the agent and
+ * the pair to B's real address connects. */
+static void host_pair_mdns_candidate(void **state) {
+    (void)state;
+    connect_and_talk(false, 0, true);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(host_pair_loopback),
+        cmocka_unit_test(host_pair_mdns_candidate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
