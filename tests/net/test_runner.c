@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fake_engine.h"
+#include "support/test_alloc.h"
 #include "net/mdns.h"
 #include "net/runner.h"
 
@@ -536,8 +537,57 @@ static void mdns_resolve_loopback(void **state) {
     ctx_free(&c);
 }
 
+/* Every allocation failure in mxrtc_net_runner_new() leaves nothing behind;
+ * bad configurations are refused before anything is opened. */
+static void new_failures(void **state) {
+    (void)state;
+    fake_engine fe;
+    fe_init(&fe);
+    test_alloc ta;
+    test_alloc_init(&ta);
+    mxrtc_net_runner_config cfg;
+    mxrtc_net_runner_config_init(&cfg);
+    cfg.engine = fe_engine(&fe);
+    cfg.alloc = &ta.iface;
+    mxrtc_addr lo = loop4(0);
+    cfg.local_addrs = &lo;
+    cfg.n_local_addrs = 1;
+    mxrtc_net_runner *r = NULL;
+    for (long k = 1; k <= 2; k++) {
+        test_alloc_fail_nth(&ta, k);
+        assert_int_equal(mxrtc_net_runner_new(&r, &cfg), MXRTC_ERR_NO_MEMORY);
+        assert_null(r);
+        assert_int_equal(ta.live, 0);
+    }
+    test_alloc_fail_nth(&ta, 0);
+    assert_int_equal(mxrtc_net_runner_new(&r, &cfg), MXRTC_OK);
+    mxrtc_net_runner_free(r);
+    assert_int_equal(ta.live, 0);
+    mxrtc_net_runner_free(NULL);
+
+    mxrtc_net_runner_config bad = cfg;
+    bad.size = 3;
+    assert_int_equal(mxrtc_net_runner_new(&r, &bad), MXRTC_ERR_INVALID_ARGUMENT);
+    bad = cfg;
+    bad.engine.poll = NULL;
+    assert_int_equal(mxrtc_net_runner_new(&r, &bad), MXRTC_ERR_INVALID_ARGUMENT);
+    bad = cfg;
+    bad.n_local_addrs = MXRTC_NET_MAX_UDP + 1;
+    assert_int_equal(mxrtc_net_runner_new(&r, &bad), MXRTC_ERR_LIMIT);
+    /* An address nobody can bind (TEST-NET-1 is not ours): no socket at all. */
+    bad = cfg;
+    mxrtc_addr foreign;
+    assert_int_equal(mxrtc_addr_parse(&foreign, "192.0.2.1", 0), MXRTC_OK);
+    bad.local_addrs = &foreign;
+    assert_int_equal(mxrtc_net_runner_new(&r, &bad), MXRTC_ERR_IO);
+    assert_int_equal(ta.live, 0);
+    assert_int_equal(mxrtc_net_runner_stop(NULL), MXRTC_ERR_INVALID_ARGUMENT);
+    fe_destroy(&fe);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(new_failures),
         cmocka_unit_test(echo_datagram),
         cmocka_unit_test(command_queue_threads),
         cmocka_unit_test(command_queue_bound),
