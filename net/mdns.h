@@ -70,6 +70,7 @@ typedef struct mxrtc_mdns_cache_entry {
 typedef struct mxrtc_mdns_pending {
     char name[MXRTC_MDNS_NAME_MAX + 1];
     mxrtc_time_us deadline;                   /* give up (answer "failed") then */
+    mxrtc_time_us resend_at;                  /* the one retransmission, NEVER once sent */
     bool used;
 } mxrtc_mdns_pending;
 
@@ -96,7 +97,11 @@ int mxrtc_mdns_pending_add(mxrtc_mdns_resolver *r, mxrtc_time_us now, const char
 bool mxrtc_mdns_pending_take(mxrtc_mdns_resolver *r, const char *name);
 /* Takes one name whose deadline passed into out; false if none. */
 bool mxrtc_mdns_pending_expired(mxrtc_mdns_resolver *r, mxrtc_time_us now, char out[MXRTC_MDNS_NAME_MAX + 1]);
-/* The earliest pending deadline, MXRTC_TIME_NEVER if none. */
+/* Takes one name whose single retransmission is due (RFC 6762 §5.1: a
+ * one-shot querier may repeat its query; we do once, after half the timeout
+ * but no more than 1 s) into out; false if none. */
+bool mxrtc_mdns_pending_resend(mxrtc_mdns_resolver *r, mxrtc_time_us now, char out[MXRTC_MDNS_NAME_MAX + 1]);
+/* The earliest pending deadline or retransmission, MXRTC_TIME_NEVER if none. */
 mxrtc_time_us mxrtc_mdns_next_deadline(const mxrtc_mdns_resolver *r);
 
 #endif

@@ -73,6 +73,8 @@ int mxrtc_mdns_pending_add(mxrtc_mdns_resolver *r, mxrtc_time_us now, const char
     }
     copy_name(free_slot->name, name);
     free_slot->deadline = now + r->timeout;
+    mxrtc_time_us gap = r->timeout / 2 < 1000000 ? r->timeout / 2 : 1000000;
+    free_slot->resend_at = now + gap;
     free_slot->used = true;
     return MXRTC_OK;
 }
@@ -100,9 +102,25 @@ bool mxrtc_mdns_pending_expired(mxrtc_mdns_resolver *r, mxrtc_time_us now, char 
     return false;
 }
 
+bool mxrtc_mdns_pending_resend(mxrtc_mdns_resolver *r, mxrtc_time_us now, char out[MXRTC_MDNS_NAME_MAX + 1]) {
+    for (size_t i = 0; i < MXRTC_MDNS_PENDING_MAX; i++) {
+        mxrtc_mdns_pending *p = &r->pending[i];
+        if (p->used && p->resend_at <= now) {
+            memcpy(out, p->name, sizeof p->name);
+            p->resend_at = MXRTC_TIME_NEVER;
+            return true;
+        }
+    }
+    return false;
+}
+
 mxrtc_time_us mxrtc_mdns_next_deadline(const mxrtc_mdns_resolver *r) {
     mxrtc_time_us d = MXRTC_TIME_NEVER;
-    for (size_t i = 0; i < MXRTC_MDNS_PENDING_MAX; i++)
-        if (r->pending[i].used && r->pending[i].deadline < d) d = r->pending[i].deadline;
+    for (size_t i = 0; i < MXRTC_MDNS_PENDING_MAX; i++) {
+        const mxrtc_mdns_pending *p = &r->pending[i];
+        if (!p->used) continue;
+        if (p->deadline < d) d = p->deadline;
+        if (p->resend_at < d) d = p->resend_at;
+    }
     return d;
 }

@@ -347,26 +347,11 @@ static void defer_resolved(mxrtc_net_runner *r, const char *name, const mxrtc_ad
     defer(r, &d);
 }
 
-static void start_resolve(mxrtc_net_runner *r, mxrtc_time_us now, const char *name) {
-    mxrtc_addr ip;
-    if (mxrtc_mdns_cache_lookup(&r->mdns, now, name, &ip) == MXRTC_OK) {
-        defer_resolved(r, name, &ip);
-        return;
-    }
+/* Sends the query for name to every destination; false if none took it. */
+static bool send_query(mxrtc_net_runner *r, const char *name) {
     uint8_t q[MXRTC_MDNS_QUERY_MAX];
     int qlen = mxrtc_mdns_build_query(name, q, sizeof q);
-    if (qlen < 0) {
-        r->stats.mdns_failures++;
-        defer_resolved(r, name, NULL);
-        return;
-    }
-    int rc = mxrtc_mdns_pending_add(&r->mdns, now, name);
-    if (rc == MXRTC_ERR_AGAIN) return;     /* already asked: one answer serves both */
-    if (rc != MXRTC_OK) {
-        r->stats.mdns_failures++;
-        defer_resolved(r, name, NULL);
-        return;
-    }
+    if (qlen < 0) return false;
     bool sent = false;
     for (size_t i = 0; i < r->cfg.n_mdns_dest; i++) {
         const mxrtc_addr *dst = &r->cfg.mdns_dest[i];
@@ -381,7 +366,24 @@ static void start_resolve(mxrtc_net_runner *r, mxrtc_time_us now, const char *na
         }
         if (mxrtc_net_udp_send(r->mdns_sock[i], dst, q, (size_t)qlen) == MXRTC_OK) sent = true;
     }
-    if (!sent) {
+    return sent;
+}
+
+static void start_resolve(mxrtc_net_runner *r, mxrtc_time_us now, const char *name) {
+    mxrtc_addr ip;
+    if (mxrtc_mdns_cache_lookup(&r->mdns, now, name, &ip) == MXRTC_OK) {
+        defer_resolved(r, name, &ip);
+        return;
+    }
+    uint8_t q[MXRTC_MDNS_QUERY_MAX];
+    if (mxrtc_mdns_build_query(name, q, sizeof q) < 0) {   /* not a .local name */
+        r->stats.mdns_failures++;
+        defer_resolved(r, name, NULL);
+        return;
+    }
+    int rc = mxrtc_mdns_pending_add(&r->mdns, now, name);
+    if (rc == MXRTC_ERR_AGAIN) return;     /* already asked: one answer serves both */
+    if (rc != MXRTC_OK || !send_query(r, name)) {
         mxrtc_mdns_pending_take(&r->mdns, name);
         r->stats.mdns_failures++;
         defer_resolved(r, name, NULL);
@@ -614,6 +616,8 @@ static void io_main(void *arg) {
         if (!alive) break;
         now = mxrtc_net_now();
         char name[MXRTC_MDNS_NAME_MAX + 1];
+        while (mxrtc_mdns_pending_resend(&r->mdns, now, name))
+            if (send_query(r, name)) r->stats.mdns_retransmits++;
         while (mxrtc_mdns_pending_expired(&r->mdns, now, name)) {
             r->stats.mdns_failures++;
             defer_resolved(r, name, NULL);

@@ -59,6 +59,7 @@ typedef struct mxrtc_net_runner_stats {
     uint64_t stream_overflows;        /* connections closed: unsent bytes over the bound */
     uint64_t commands_run, commands_refused;
     uint64_t mdns_queries, mdns_answers, mdns_failures;
+    uint64_t mdns_retransmits;        /* second copies of unanswered queries */
     uint64_t engine_errors;           /* inputs the engine refused */
 } mxrtc_net_runner_stats;
 

@@ -253,6 +253,13 @@ static void cache_and_pending(void **state) {
     assert_int_equal(mxrtc_mdns_next_deadline(&r), MXRTC_TIME_NEVER);
     assert_int_equal(mxrtc_mdns_pending_add(&r, 5, "q.local"), MXRTC_OK);
     assert_int_equal(mxrtc_mdns_pending_add(&r, 6, "Q.local"), MXRTC_ERR_AGAIN);
+    /* The retransmission (half the 1 s timeout) comes first, once. */
+    assert_int_equal(mxrtc_mdns_next_deadline(&r), 500005);
+    char again[MXRTC_MDNS_NAME_MAX + 1];
+    assert_false(mxrtc_mdns_pending_resend(&r, 500004, again));
+    assert_true(mxrtc_mdns_pending_resend(&r, 500005, again));
+    assert_string_equal(again, "q.local");
+    assert_false(mxrtc_mdns_pending_resend(&r, 900000, again));
     assert_int_equal(mxrtc_mdns_next_deadline(&r), 1000005);
     for (int i = 1; i < MXRTC_MDNS_PENDING_MAX; i++) {
         snprintf(name, sizeof name, "p%d.local", i);

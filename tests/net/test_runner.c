@@ -529,6 +529,7 @@ static void mdns_resolve_loopback(void **state) {
     resolve_arg rb = {&c.fe, "nobody-home.local"};
     assert_int_equal(mxrtc_net_runner_call(c.r, cmd_resolve, &rb), MXRTC_OK);
     assert_true(recv_guarded(resp, q, sizeof q, &from) > 0);   /* it was asked */
+    assert_true(recv_guarded(resp, q, sizeof q, &from) > 0);   /* and asked once more (§5.1) */
     assert_true(fe_wait(&c.fe, one_failed));
     fe_lock(&c.fe);
     assert_string_equal(c.fe.resolved_name, "nobody-home.local");
