@@ -93,8 +93,9 @@ void mxrtc_mdns_cache_store(mxrtc_mdns_resolver *r, mxrtc_time_us now, const cha
  * (already asked: wait), MXRTC_ERR_LIMIT (table full: answer "failed"),
  * MXRTC_ERR_INVALID_ARGUMENT (too long). */
 int mxrtc_mdns_pending_add(mxrtc_mdns_resolver *r, mxrtc_time_us now, const char *name);
-/* Takes name out of the table; true if it was waiting. */
-bool mxrtc_mdns_pending_take(mxrtc_mdns_resolver *r, const char *name);
+/* Takes name out of the table; true if it was waiting. asked (may be NULL)
+ * gets the name as it was asked (an answer may differ in case, §16). */
+bool mxrtc_mdns_pending_take(mxrtc_mdns_resolver *r, const char *name, char asked[MXRTC_MDNS_NAME_MAX + 1]);
 /* Takes one name whose deadline passed into out; false if none. */
 bool mxrtc_mdns_pending_expired(mxrtc_mdns_resolver *r, mxrtc_time_us now, char out[MXRTC_MDNS_NAME_MAX + 1]);
 /* Takes one name whose single retransmission is due (RFC 6762 §5.1: a

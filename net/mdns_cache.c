@@ -79,10 +79,11 @@ int mxrtc_mdns_pending_add(mxrtc_mdns_resolver *r, mxrtc_time_us now, const char
     return MXRTC_OK;
 }
 
-bool mxrtc_mdns_pending_take(mxrtc_mdns_resolver *r, const char *name) {
+bool mxrtc_mdns_pending_take(mxrtc_mdns_resolver *r, const char *name, char asked[MXRTC_MDNS_NAME_MAX + 1]) {
     for (size_t i = 0; i < MXRTC_MDNS_PENDING_MAX; i++) {
         mxrtc_mdns_pending *p = &r->pending[i];
         if (p->used && mxrtc_mdns_name_equal(p->name, name)) {
+            if (asked) memcpy(asked, p->name, sizeof p->name);
             p->used = false;
             return true;
         }

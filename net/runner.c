@@ -384,7 +384,7 @@ static void start_resolve(mxrtc_net_runner *r, mxrtc_time_us now, const char *na
     int rc = mxrtc_mdns_pending_add(&r->mdns, now, name);
     if (rc == MXRTC_ERR_AGAIN) return;     /* already asked: one answer serves both */
     if (rc != MXRTC_OK || !send_query(r, name)) {
-        mxrtc_mdns_pending_take(&r->mdns, name);
+        mxrtc_mdns_pending_take(&r->mdns, name, NULL);
         r->stats.mdns_failures++;
         defer_resolved(r, name, NULL);
         return;
@@ -528,10 +528,11 @@ static void on_mdns(mxrtc_net_runner *r, mxrtc_net_sock s, bool *alive) {
         for (size_t k = 0; k < count; k++) {
             /* Only names we asked for: an unsolicited answer cannot plant
              * an address in the cache. */
-            if (!mxrtc_mdns_pending_take(&r->mdns, recs[k].name)) continue;
-            mxrtc_mdns_cache_store(&r->mdns, now, recs[k].name, &recs[k].ip, recs[k].ttl);
+            char asked[MXRTC_MDNS_NAME_MAX + 1];
+            if (!mxrtc_mdns_pending_take(&r->mdns, recs[k].name, asked)) continue;
+            mxrtc_mdns_cache_store(&r->mdns, now, asked, &recs[k].ip, recs[k].ttl);
             r->stats.mdns_answers++;
-            defer_resolved(r, recs[k].name, &recs[k].ip);
+            defer_resolved(r, asked, &recs[k].ip);   /* the engine's spelling */
         }
         *alive = settle(r, now);
     }

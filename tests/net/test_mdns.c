@@ -267,8 +267,10 @@ static void cache_and_pending(void **state) {
     }
     assert_int_equal(mxrtc_mdns_pending_add(&r, 10, "over.local"), MXRTC_ERR_LIMIT);
     assert_int_equal(r.limit_hits, 1);
-    assert_true(mxrtc_mdns_pending_take(&r, "q.local"));
-    assert_false(mxrtc_mdns_pending_take(&r, "q.local"));
+    char asked[MXRTC_MDNS_NAME_MAX + 1];
+    assert_true(mxrtc_mdns_pending_take(&r, "Q.LOCAL", asked));
+    assert_string_equal(asked, "q.local");
+    assert_false(mxrtc_mdns_pending_take(&r, "q.local", NULL));
     char out[MXRTC_MDNS_NAME_MAX + 1];
     assert_false(mxrtc_mdns_pending_expired(&r, 1000009, out));
     int expired = 0;

@@ -501,6 +501,10 @@ static void mdns_resolve_loopback(void **state) {
     uint8_t r[512];
     size_t rn = 0;
     memcpy(r, q, (size_t)qn);
+    /* The responder spells the name in upper case (names compare without
+     * case, RFC 6762 §16): the engine must still get its own spelling. */
+    for (size_t i = 13; i < 13 + 36; i++)
+        if (r[i] >= 'a' && r[i] <= 'z') r[i] = (uint8_t)(r[i] - 'a' + 'A');
     r[2] = 0x84;                              /* QR, AA */
     r[5] = 1;                                 /* one question: keep the A one */
     r[7] = 1;                                 /* one answer */
