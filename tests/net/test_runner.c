@@ -427,6 +427,49 @@ static void stream_to_server(void **state) {
     ctx_free(&c);
 }
 
+static void cmd_stream_big(void *arg, mxrtc_time_us now) {
+    fake_engine *fe = arg;
+    if (now == MXRTC_TIME_NEVER) return;
+    mxrtc_net_output o;
+    memset(&o, 0, sizeof o);
+    o.kind = MXRTC_NET_OUT_STREAM;
+    o.to = fe->stream_to;
+    uint8_t big[100];
+    memset(big, 0x17, sizeof big);
+    fe_push(fe, &o, big, sizeof big, NULL, 0);
+}
+
+/* More unsent bytes than the bound (here while the connection is still
+ * being opened): the connection is dropped and the engine told, nothing
+ * grows. */
+static void stream_overflow(void **state) {
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    socklen_t sl = sizeof sa;
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+    ctx c;
+    mxrtc_net_runner_config cfg;
+    ctx_new(&c, &cfg);
+    cfg.stream_buffer_max = 16;
+    c.fe.stream_to = loop4(ntohs(sa.sin_port));
+    ctx_start(&c, &cfg);
+    assert_int_equal(mxrtc_net_runner_call(c.r, cmd_stream_big, &c.fe), MXRTC_OK);
+    assert_true(fe_wait(&c.fe, one_closed));
+    reader rd = {&c.fe, 0, c.r, 0, {0}};
+    assert_int_equal(mxrtc_net_runner_call_wait(c.r, cmd_stats, &rd), MXRTC_OK);
+    assert_int_equal(rd.stats.stream_overflows, 1);
+    assert_int_equal(rd.stats.streams_opened, 1);
+    assert_int_equal(rd.stats.streams_closed, 1);
+    close(ls);
+    ctx_free(&c);
+}
+
 static void stream_refused(void **state) {
     (void)state;
     /* A port nobody listens on (bound, then closed without listen). */
@@ -600,6 +643,7 @@ int main(void) {
         cmocka_unit_test(free_from_event_callback),
         cmocka_unit_test(stream_to_server),
         cmocka_unit_test(stream_refused),
+        cmocka_unit_test(stream_overflow),
         cmocka_unit_test(mdns_resolve_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
