@@ -3,15 +3,13 @@
  * bytes. Seeds: responses built by tests/net/test_mdns.c (A and AAAA with
  * compression, with and without the question, pointer loops).
  *
- * net/ is a separate library (libmxrtc_net) that the fuzz and replay
- * targets do not link, and its parser needs no sockets: the file is
- * compiled in here.
+ * Links libmxrtc_net (fuzz/CMakeLists.txt, and LINK in tests/net).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../net/mdns.c"
+#include "net/mdns.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
