@@ -143,7 +143,7 @@ void mxrtc_call_end(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_mx_reason reason
     if (c->state == MXRTC_CALL_STATE_ENDED) return;
     c->state = MXRTC_CALL_STATE_ENDED;
     c->end_reason = reason;
-    c->invite_expiry = c->cand_flush_at = c->ice_deadline = MXRTC_TIME_NEVER;
+    c->invite_expiry = c->cand_flush_at = c->ice_deadline = c->ice_restart_at = MXRTC_TIME_NEVER;
     c->local_count = 0;
     c->local_eoc = false;
     mxrtc_call_release(m, c);
@@ -566,13 +566,17 @@ int mxrtc_call_on_peer_state(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us
     if (!mxrtc_call_active(c)) return MXRTC_ERR_STATE;
     switch (st) {
     case MXRTC_CALL_PEER_CONNECTED:
-        c->ice_deadline = MXRTC_TIME_NEVER;
+        c->ice_deadline = c->ice_restart_at = MXRTC_TIME_NEVER;
         if (c->state == MXRTC_CALL_STATE_CONNECTING) set_state(m, c, MXRTC_CALL_STATE_CONNECTED);
         return MXRTC_OK;
     case MXRTC_CALL_PEER_DISCONNECTED:
         /* ICE may recover by itself (RFC 8445 consent, or an ICE restart);
          * only a disconnection that lasts becomes ice_timeout. */
-        if (c->ice_deadline == MXRTC_TIME_NEVER) c->ice_deadline = add_time(now, mxrtc_cm_ice_timeout_ms(m));
+        if (c->ice_deadline == MXRTC_TIME_NEVER) {
+            c->ice_deadline = add_time(now, mxrtc_cm_ice_timeout_ms(m));
+            if (mxrtc_cm_ice_restart_delay_ms(m) != UINT32_MAX)
+                c->ice_restart_at = add_time(now, mxrtc_cm_ice_restart_delay_ms(m));
+        }
         return MXRTC_OK;
     case MXRTC_CALL_PEER_FAILED:
         return mxrtc_call_hangup(m, c, now, MXRTC_MX_REASON_ICE_FAILED, true, NULL);
@@ -592,6 +596,15 @@ int mxrtc_call_timeout(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now) 
         return MXRTC_OK;
     }
     if (now >= c->ice_deadline) return mxrtc_call_hangup(m, c, now, MXRTC_MX_REASON_ICE_TIMEOUT, true, NULL);
+    if (now >= c->ice_restart_at) {
+        /* Still disconnected: try new candidate pairs (RFC 8445 §9) before
+         * giving up, as Element does. Not possible with a version 0 peer or
+         * while an offer of ours is pending; the ice_timeout still runs. */
+        c->ice_restart_at = MXRTC_TIME_NEVER;
+        if (in_call(c) && c->opponent_version >= 1 && !c->making_offer)
+            (void)mxrtc_call_renegotiate(m, c, now, c->local_hold, c->want_video, true);
+        return MXRTC_OK;
+    }
     if (now >= c->cand_flush_at) return send_candidates(m, c);
     return MXRTC_OK;
 }
@@ -601,5 +614,6 @@ mxrtc_time_us mxrtc_call_next_deadline(const mxrtc_call *c) {
     mxrtc_time_us t = c->invite_expiry;
     if (c->cand_flush_at < t) t = c->cand_flush_at;
     if (c->ice_deadline < t) t = c->ice_deadline;
+    if (c->ice_restart_at < t) t = c->ice_restart_at;
     return t;
 }

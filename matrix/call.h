@@ -58,6 +58,7 @@ typedef struct mxrtc_call {
     mxrtc_time_us invite_expiry;           /* INVITE_SENT / RINGING; NEVER otherwise */
     mxrtc_time_us cand_flush_at;           /* NEVER when nothing waits */
     mxrtc_time_us ice_deadline;            /* disconnected: ice_timeout at; NEVER otherwise */
+    mxrtc_time_us ice_restart_at;          /* disconnected: our ICE restart at; NEVER otherwise */
 
     /* Local candidates waiting for their batch. */
     mxrtc_mx_candidate local[MXRTC_MX_CANDIDATES_MAX];
@@ -87,6 +88,7 @@ const mxrtc_allocator *mxrtc_cm_allocator(const mxrtc_call_manager *m);
 uint32_t mxrtc_cm_lifetime_ms(const mxrtc_call_manager *m);
 uint32_t mxrtc_cm_candidate_delay_ms(const mxrtc_call_manager *m);
 uint32_t mxrtc_cm_ice_timeout_ms(const mxrtc_call_manager *m);
+uint32_t mxrtc_cm_ice_restart_delay_ms(const mxrtc_call_manager *m);
 
 /* ---- the call's own operations (call.c) ---------------------------------- */
 

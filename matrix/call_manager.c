@@ -36,7 +36,7 @@ struct mxrtc_call_manager {
     char user_id[MXRTC_MX_ID_MAX + 1];
     char party_id[MXRTC_MX_ID_MAX + 1];
     mxrtc_call_peer_factory peer;
-    uint32_t lifetime_ms, cand_delay_ms, ice_timeout_ms;
+    uint32_t lifetime_ms, cand_delay_ms, ice_timeout_ms, ice_restart_ms;
 
     mxrtc_call *calls;
     uint32_t max_calls;
@@ -79,6 +79,7 @@ const mxrtc_allocator *mxrtc_cm_allocator(const mxrtc_call_manager *m) { return 
 uint32_t mxrtc_cm_lifetime_ms(const mxrtc_call_manager *m) { return m->lifetime_ms; }
 uint32_t mxrtc_cm_candidate_delay_ms(const mxrtc_call_manager *m) { return m->cand_delay_ms; }
 uint32_t mxrtc_cm_ice_timeout_ms(const mxrtc_call_manager *m) { return m->ice_timeout_ms; }
+uint32_t mxrtc_cm_ice_restart_delay_ms(const mxrtc_call_manager *m) { return m->ice_restart_ms; }
 
 /* ---- output queue ------------------------------------------------------------ */
 
@@ -176,6 +177,7 @@ int mxrtc_call_manager_new(mxrtc_call_manager **out, const mxrtc_call_manager_co
     m->lifetime_ms = cfg->invite_lifetime_ms ? cfg->invite_lifetime_ms : MXRTC_MX_DEFAULT_LIFETIME_MS;
     m->cand_delay_ms = cfg->candidate_delay_ms ? cfg->candidate_delay_ms : 200;
     m->ice_timeout_ms = cfg->ice_disconnect_timeout_ms ? cfg->ice_disconnect_timeout_ms : 30000;
+    m->ice_restart_ms = cfg->ice_restart_delay_ms ? cfg->ice_restart_delay_ms : 2000;
     m->drained = true;
     m->calls = mxrtc_calloc(m->alloc, m->max_calls, sizeof *m->calls);
     m->q = mxrtc_calloc(m->alloc, OUT_QUEUE, sizeof *m->q);
@@ -249,7 +251,7 @@ static mxrtc_call *new_slot(mxrtc_call_manager *m, const char *room, const char 
     best->outgoing = outgoing;
     snprintf(best->room_id, sizeof best->room_id, "%s", room);
     snprintf(best->call_id, sizeof best->call_id, "%s", call_id);
-    best->invite_expiry = best->cand_flush_at = best->ice_deadline = MXRTC_TIME_NEVER;
+    best->invite_expiry = best->cand_flush_at = best->ice_deadline = best->ice_restart_at = MXRTC_TIME_NEVER;
     return best;
 }
 

@@ -44,6 +44,9 @@ typedef struct mxrtc_call_manager_config {
     uint32_t invite_lifetime_ms;         /* lifetime of our invites; 0 = 60000 */
     uint32_t candidate_delay_ms;         /* batch local candidates this long; 0 = 200 */
     uint32_t ice_disconnect_timeout_ms;  /* disconnected this long = ice_timeout; 0 = 30000 */
+    /* Disconnected this long: we restart ICE (m.call.negotiate), as Element
+     * does after 2 s; 0 = 2000, UINT32_MAX = never. */
+    uint32_t ice_restart_delay_ms;
 } mxrtc_call_manager_config;
 
 void mxrtc_call_manager_config_init(mxrtc_call_manager_config *cfg);

@@ -34,7 +34,10 @@ typedef struct mxrtc_call_peer_ops {
     /* Our offer: the first one (invite) or a renegotiation (hold/resume,
      * video on/off, ICE restart). */
     int (*create_offer)(void *peer, const mxrtc_call_media *want, char *sdp, size_t cap, size_t *len);
-    /* Applies a remote offer (invite or negotiate) and writes our answer. */
+    /* Applies a remote offer (invite or negotiate) and writes our answer.
+     * It may come while an offer of ours is pending (crossing negotiate
+     * offers, where we are the polite side): the peer then rolls its own
+     * offer back first (RFC 8829 §5.7: implicit rollback). */
     int (*create_answer)(void *peer, const char *remote_offer, const mxrtc_call_media *want,
                          char *sdp, size_t cap, size_t *len);
     /* Applies the remote answer to our last offer. */

@@ -811,6 +811,12 @@ static void ice_failures(void **state) {
         } else {
             act(w, 0, mxrtc_call_manager_peer_state(a->m, w->now, id, MXRTC_CALL_PEER_DISCONNECTED));
             mxrtc_time_us t0 = w->now;
+            /* first an ICE restart after 2 s, as Element does */
+            assert_int_equal(a->deadline, t0 + 2000000);
+            advance(w, t0 + 2000000);
+            assert_true(peer_for(&a->f, id)->last_want.ice_restart);
+            assert_int_equal(count_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate"), 1);
+            assert_int_equal(peer_for(&a->f, id)->remote_answers, 2);   /* Bob answered it */
             assert_int_equal(a->deadline, t0 + 30000000);
             if (variant == 2) {
                 advance(w, t0 + 10000000);
