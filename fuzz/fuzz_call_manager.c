@@ -82,7 +82,11 @@ static void drain(mxrtc_call_manager *m, mxrtc_time_us now, mxrtc_time_us *deadl
         if (o.kind == MXRTC_CM_OUT_SEND) {
             mxrtc_mx_type t = mxrtc_mx_type_from_name(o.type);
             if (t == MXRTC_MX_NONE) abort();
-            if (mxrtc_mx_event_parse(check_ev, t, o.content, o.content_len, NULL) != MXRTC_OK) abort();
+            const char *why = NULL;
+            if (mxrtc_mx_event_parse(check_ev, t, o.content, o.content_len, &why) != MXRTC_OK) {
+                fprintf(stderr, "we sent an event we cannot parse (%s): %s\n", why, o.content);
+                abort();
+            }
         }
     }
     abort();   /* outputs never end */

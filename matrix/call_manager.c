@@ -512,9 +512,16 @@ int mxrtc_call_manager_peer_candidate(mxrtc_call_manager *m, mxrtc_time_us now, 
     mxrtc_call *c;
     int rc = action_call(m, call_id, &c);
     if (rc != MXRTC_OK) return rc;
+    /* What we send must pass the checks we apply to what we receive:
+     * a mid or an m-line index, no control characters. */
     if (!candidate || !candidate[0] || strlen(candidate) > MXRTC_MX_CANDIDATE_MAX ||
-        (sdp_mid && strlen(sdp_mid) > MXRTC_MX_MID_MAX) || sdp_mline_index > 65535)
+        (sdp_mid && (!sdp_mid[0] || strlen(sdp_mid) > MXRTC_MX_MID_MAX)) || sdp_mline_index > 65535 ||
+        (!sdp_mid && sdp_mline_index < 0))
         return MXRTC_ERR_INVALID_ARGUMENT;
+    for (const char *p = candidate; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) return MXRTC_ERR_INVALID_ARGUMENT;
+    for (const char *p = sdp_mid; p && *p; p++)
+        if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) return MXRTC_ERR_INVALID_ARGUMENT;
     if (!mxrtc_call_active(c)) return MXRTC_ERR_STATE;
     mxrtc_mx_candidate cand;
     memset(&cand, 0, sizeof cand);

@@ -155,7 +155,10 @@ int mxrtc_call_manager_restart_ice(mxrtc_call_manager *m, mxrtc_time_us now, con
 /* ---- what the peer connection reports (fed by the host) ---------------- */
 
 /* A local candidate: text "candidate:..." (RFC 8839 §5.1), its mid and
- * m-line index (-1 unknown). Batched into m.call.candidates. */
+ * m-line index (-1 unknown; one of the two is required, as for
+ * RTCIceCandidate). Batched into m.call.candidates.
+ * MXRTC_ERR_INVALID_ARGUMENT for an empty, overlong or control-character
+ * candidate, or neither mid nor index. */
 int mxrtc_call_manager_peer_candidate(mxrtc_call_manager *m, mxrtc_time_us now, const char *call_id,
                                       const char *candidate, const char *sdp_mid, int sdp_mline_index);
 /* Gathering finished: end-of-candidates goes with the next batch. */

@@ -880,6 +880,12 @@ static void malformed_changes_nothing(void **state) {
     assert_int_equal(mxrtc_call_manager_hangup(w->dev[0].m, w->now, id, 0), MXRTC_ERR_STATE);
     drain(w, 0);
     assert_int_equal(mxrtc_call_manager_answer(w->dev[0].m, w->now, "nope", false), MXRTC_ERR_NOT_FOUND);
+    /* a local candidate we could not send validly is refused */
+    assert_int_equal(mxrtc_call_manager_peer_candidate(w->dev[0].m, w->now, id, "candidate:1 1 udp 1 198.51.100.1 9 typ host",
+                                                       NULL, -1), MXRTC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(mxrtc_call_manager_peer_candidate(w->dev[0].m, w->now, id, "candidate:1\r\na=x", "0", 0),
+                     MXRTC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(mxrtc_call_manager_peer_candidate(w->dev[0].m, w->now, id, "", "0", 0), MXRTC_ERR_INVALID_ARGUMENT);
     assert_int_equal(mxrtc_call_manager_answer(w->dev[0].m, w->now, id, false), MXRTC_ERR_STATE);
     /* a hangup seen before its invite keeps the invite from ringing */
     char *inv = invite_json("x", "BOBDEV", NULL, 60000);
