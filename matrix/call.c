@@ -33,12 +33,23 @@ typedef struct sdp_facts {
     bool parsed;
     bool video;          /* a video section with a port */
     bool all_held;       /* every active audio/video section is sendonly or inactive */
-    char stream_id[MXRTC_MX_ID_MAX + 1];
+    char streams[MXRTC_CALL_STREAMS][MXRTC_MX_ID_MAX + 1];
+    uint32_t stream_count;
 } sdp_facts;
 
-/* Reads the first msid stream id (RFC 8830 §2; also a=ssrc msid, RFC 5576)
- * and the directions. Element matches sdp_stream_metadata keys against
- * these stream ids and ignores streams it has no metadata for. */
+static void add_stream(sdp_facts *f, const char *sid, size_t len) {
+    if (len == 0 || len > MXRTC_MX_ID_MAX || (len == 1 && sid[0] == '-')) return;   /* "-": no stream */
+    for (uint32_t i = 0; i < f->stream_count; i++)
+        if (strlen(f->streams[i]) == len && memcmp(f->streams[i], sid, len) == 0) return;
+    if (f->stream_count >= MXRTC_CALL_STREAMS) return;
+    memcpy(f->streams[f->stream_count], sid, len);
+    f->streams[f->stream_count][len] = 0;
+    f->stream_count++;
+}
+
+/* Reads the msid stream ids (RFC 8830 §2; a=ssrc msid of RFC 5576 for
+ * older SDP) and the directions. Element matches sdp_stream_metadata keys
+ * against these stream ids and ignores streams it has no metadata for. */
 static void read_sdp(const mxrtc_allocator *a, const char *text, size_t len, sdp_facts *f) {
     memset(f, 0, sizeof *f);
     mxrtc_sdp *sdp = NULL;
@@ -54,40 +65,37 @@ static void read_sdp(const mxrtc_allocator *a, const char *text, size_t len, sdp
         if (strcmp(md->type, "video") == 0) f->video = true;
         mxrtc_sdp_direction d = mxrtc_sdp_media_direction(sdp, md);
         if (d == MXRTC_SDP_DIR_SENDRECV || d == MXRTC_SDP_DIR_RECVONLY) held = false;
-        const char *sid = NULL;
-        size_t sid_len = 0;
-        for (uint32_t k = 0; !f->stream_id[0] && k < md->a.msid_count; k++) {
-            sid = md->a.msids[k].stream;
-            if (sid && strcmp(sid, "-") != 0) sid_len = strlen(sid);
-            else sid = NULL;
-        }
-        for (uint32_t k = 0; !sid && !f->stream_id[0] && k < md->a.ssrc_count; k++) {
+        for (uint32_t k = 0; k < md->a.msid_count; k++)
+            if (md->a.msids[k].stream) add_stream(f, md->a.msids[k].stream, strlen(md->a.msids[k].stream));
+        for (uint32_t k = 0; md->a.msid_count == 0 && k < md->a.ssrc_count; k++) {
             const mxrtc_sdp_ssrc *s = &md->a.ssrcs[k];
-            if (s->attribute && s->value && strcmp(s->attribute, "msid") == 0) {
-                sid = s->value;
-                sid_len = strcspn(sid, " ");
-                if (sid_len == 1 && sid[0] == '-') sid = NULL;
-            }
-        }
-        if (sid && !f->stream_id[0] && sid_len > 0 && sid_len <= MXRTC_MX_ID_MAX) {
-            memcpy(f->stream_id, sid, sid_len);
-            f->stream_id[sid_len] = 0;
+            if (s->attribute && s->value && strcmp(s->attribute, "msid") == 0)
+                add_stream(f, s->value, strcspn(s->value, " "));
         }
     }
     f->all_held = any && held;
     mxrtc_sdp_free(sdp);
 }
 
+static void take_streams(mxrtc_call *c, const sdp_facts *f) {
+    if (f->stream_count == 0) return;   /* keep what we knew */
+    memcpy(c->streams, f->streams, sizeof c->streams);
+    c->stream_count = f->stream_count;
+}
+
 static void local_metadata(const mxrtc_call *c, mxrtc_mx_metadata *md) {
     memset(md, 0, sizeof *md);
-    if (!c->stream_id[0]) return;
+    if (c->stream_count == 0) return;
     md->present = true;
-    md->count = 1;
-    memcpy(md->streams[0].id, c->stream_id, sizeof c->stream_id);
-    md->streams[0].purpose = MXRTC_MX_PURPOSE_USERMEDIA;
-    md->streams[0].audio_muted = c->audio_muted;
-    /* Element reports a feed without video tracks as video-muted. */
-    md->streams[0].video_muted = c->video_muted || !c->want_video;
+    /* Our streams are all camera/microphone ones (no screenshare yet). */
+    for (uint32_t i = 0; i < c->stream_count && i < MXRTC_MX_STREAMS_MAX; i++) {
+        mxrtc_mx_stream *s = &md->streams[md->count++];
+        memcpy(s->id, c->streams[i], sizeof s->id);
+        s->purpose = MXRTC_MX_PURPOSE_USERMEDIA;
+        s->audio_muted = c->audio_muted;
+        /* Element reports a feed without video tracks as video-muted. */
+        s->video_muted = c->video_muted || !c->want_video;
+    }
 }
 
 static void out_init(const mxrtc_call_manager *m, const mxrtc_call *c, mxrtc_mx_outgoing *o,
@@ -209,7 +217,7 @@ int mxrtc_call_start_outgoing(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_u
     sdp[len] = 0;
     sdp_facts f;
     read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    memcpy(c->stream_id, f.stream_id, sizeof c->stream_id);
+    take_streams(c, &f);
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;
@@ -266,7 +274,7 @@ int mxrtc_call_answer(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now, b
     sdp[len] = 0;
     sdp_facts f;
     read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    memcpy(c->stream_id, f.stream_id, sizeof c->stream_id);
+    take_streams(c, &f);
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;
@@ -306,7 +314,7 @@ int mxrtc_call_set_mute(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
         if (rc != MXRTC_OK) return rc;
     }
     /* Before the invite or answer goes out the flags ride with it. */
-    if (!c->invite_or_answer_sent || !c->stream_id[0]) return MXRTC_OK;
+    if (!c->invite_or_answer_sent || c->stream_count == 0) return MXRTC_OK;
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;
@@ -330,7 +338,7 @@ int mxrtc_call_renegotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us n
     sdp[len] = 0;
     sdp_facts f;
     read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    if (f.stream_id[0]) memcpy(c->stream_id, f.stream_id, sizeof c->stream_id);
+    take_streams(c, &f);
     bool hold_changed = c->local_hold != hold;
     c->local_hold = hold;
     c->want_video = video;
@@ -465,7 +473,7 @@ static int on_negotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
     sdp[len] = 0;
     sdp_facts f;
     read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    if (f.stream_id[0]) memcpy(c->stream_id, f.stream_id, sizeof c->stream_id);
+    take_streams(c, &f);
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;

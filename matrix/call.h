@@ -21,6 +21,8 @@
 /* Remote candidates held until the opponent is chosen (an outgoing call
  * before the answer: several devices may answer). */
 #define MXRTC_CALL_REMOTE_BUFFER 64
+/* msid streams of our own SDP described in sdp_stream_metadata. */
+#define MXRTC_CALL_STREAMS 4
 
 typedef struct mxrtc_call_buffered {
     char sender[MXRTC_MX_ID_MAX + 1];
@@ -70,7 +72,8 @@ typedef struct mxrtc_call {
     uint64_t remote_dropped;
 
     char *remote_offer;                    /* RINGING: the invite's SDP until we answer */
-    char stream_id[MXRTC_MX_ID_MAX + 1];   /* msid stream id of our last SDP ("" unknown) */
+    char streams[MXRTC_CALL_STREAMS][MXRTC_MX_ID_MAX + 1];  /* msid stream ids of our last SDP */
+    uint32_t stream_count;
     void *peer;                            /* from the factory; NULL once closed */
 } mxrtc_call;
 

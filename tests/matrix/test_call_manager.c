@@ -773,6 +773,8 @@ static void mute_metadata(void **state) {
     const logged *m = find_log(&w->dev[0], MXRTC_CM_OUT_SEND, "m.call.sdp_stream_metadata_changed", 0);
     assert_non_null(m);
     assert_non_null(strstr(m->content, "\"stream-a\":{\"purpose\":\"m.usermedia\",\"audio_muted\":true,\"video_muted\":false}"));
+    /* every msid stream of our SDP has its entry (the video track is in "stream-x") */
+    assert_non_null(strstr(m->content, "\"stream-x\":{\"purpose\":\"m.usermedia\""));
     assert_int_equal(peer_for(&w->dev[0].f, id)->mutes, 1);
     int k = count_log(&w->dev[1], MXRTC_CM_OUT_REMOTE_MEDIA, NULL);
     const logged *rm = find_log(&w->dev[1], MXRTC_CM_OUT_REMOTE_MEDIA, NULL, k - 1);
