@@ -922,6 +922,56 @@ static void call_table_bound(void **state) {
     free(w);
 }
 
+/* Each hangup reason we send goes out under its spec name. */
+static void hangup_reason_names(void **state) {
+    (void)state;
+    struct { mxrtc_mx_reason r; const char *text; } cases[] = {
+        {MXRTC_MX_REASON_USER_HANGUP, "user_hangup"}, {MXRTC_MX_REASON_USER_BUSY, "user_busy"},
+        {MXRTC_MX_REASON_USER_MEDIA_FAILED, "user_media_failed"}, {MXRTC_MX_REASON_UNKNOWN_ERROR, "unknown_error"},
+        {MXRTC_MX_REASON_ICE_FAILED, "ice_failed"}, {MXRTC_MX_REASON_ICE_TIMEOUT, "ice_timeout"},
+        {MXRTC_MX_REASON_INVITE_TIMEOUT, "invite_timeout"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        world *w = calloc(1, sizeof *w);
+        char id[64], want[64];
+        setup_call(w, id, false);
+        act(w, 1, mxrtc_call_manager_hangup(w->dev[1].m, w->now, id, cases[i].r));
+        snprintf(want, sizeof want, "\"reason\":\"%s\"", cases[i].text);
+        assert_non_null(strstr(find_log(&w->dev[1], MXRTC_CM_OUT_SEND, "m.call.hangup", 0)->content, want));
+        const logged *s = last_state(&w->dev[0], id);
+        assert_int_equal(s->reason, cases[i].r);
+        assert_true(s->remote_ended);
+        world_free(w);
+        free(w);
+    }
+}
+
+/* Host mistakes are INVALID_ARGUMENT, not a crash. */
+static void feed_arguments(void **state) {
+    (void)state;
+    world *w = calloc(1, sizeof *w);
+    device_init(w, 0, "@bob:example.org", "BOBDEV", 'b', 1);
+    char longid[300];
+    memset(longid, 'r', 299);
+    longid[299] = 0;
+    mxrtc_mx_room_event e = {longid, "@a:x", "m.call.reject", "{}", 2, 0, 0};
+    assert_int_equal(mxrtc_call_manager_feed(w->dev[0].m, 0, &e, NULL), MXRTC_ERR_INVALID_ARGUMENT);
+    e.room_id = ROOM;
+    e.sender = NULL;
+    assert_int_equal(mxrtc_call_manager_feed(w->dev[0].m, 0, &e, NULL), MXRTC_ERR_INVALID_ARGUMENT);
+    e.sender = "@a:x";
+    e.content = NULL;
+    assert_int_equal(mxrtc_call_manager_feed(w->dev[0].m, 0, &e, NULL), MXRTC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(mxrtc_call_manager_feed(w->dev[0].m, 0, NULL, NULL), MXRTC_ERR_INVALID_ARGUMENT);
+    char id[64];
+    assert_int_equal(mxrtc_call_manager_place(w->dev[0].m, 0, ROOM, NULL, false, id, 10), MXRTC_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(mxrtc_call_manager_place(w->dev[0].m, 0, longid, NULL, false, id, 64), MXRTC_ERR_INVALID_ARGUMENT);
+    drain(w, 0);
+    assert_int_equal(w->dev[0].nlog, 0);
+    world_free(w);
+    free(w);
+}
+
 static void alloc_failures(void **state) {
     (void)state;
     fake_factory f;
@@ -979,6 +1029,8 @@ int main(void) {
         cmocka_unit_test(peer_left_room),
         cmocka_unit_test(malformed_changes_nothing),
         cmocka_unit_test(call_table_bound),
+        cmocka_unit_test(hangup_reason_names),
+        cmocka_unit_test(feed_arguments),
         cmocka_unit_test(alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
