@@ -158,6 +158,8 @@ void mxrtc_call_end(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_mx_reason reason
     (void)mxrtc_cm_emit_state(m, c, remote_ended, replaced_by);
 }
 
+static int flush_buffered(mxrtc_call_manager *m, mxrtc_call *c);
+
 /* ---- sending ----------------------------------------------------------------- */
 
 static int send_candidates(mxrtc_call_manager *m, mxrtc_call *c) {
@@ -288,6 +290,10 @@ int mxrtc_call_answer(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now, b
     c->invite_expiry = MXRTC_TIME_NEVER;
     set_state(m, c, MXRTC_CALL_STATE_CONNECTING);
     if (c->local_count || c->local_eoc) schedule_candidates(m, c, now);
+    if (flush_buffered(m, c) != MXRTC_OK) {
+        (void)peer_failed(m, c, now, MXRTC_MX_REASON_UNKNOWN_ERROR);
+        return rc;
+    }
     return rc;
 }
 
@@ -532,6 +538,10 @@ int mxrtc_call_on_event(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
         if (own) return MXRTC_OK;
         if (!c->opponent_chosen) return buffer_candidates(m, c, sender, ev);
         if (!from_opponent(c, sender, ev)) return MXRTC_OK;
+        /* Ringing: the offer reaches the peer only with our answer, and a
+         * candidate needs its remote description first (RFC 8829 §4.1.17),
+         * so the caller's candidates wait for the answer. */
+        if (c->state == MXRTC_CALL_STATE_RINGING) return buffer_candidates(m, c, sender, ev);
         if (ops->add_remote_candidates(c->peer, ev->candidates, ev->candidate_count,
                                        ev->end_of_candidates) != MXRTC_OK)
             return peer_failed(m, c, now, MXRTC_MX_REASON_UNKNOWN_ERROR);

@@ -306,7 +306,8 @@ static int on_invite(mxrtc_call_manager *m, mxrtc_time_us now, const mxrtc_mx_ro
         MXRTC_LOGD(m->log, "matrix", "invite expired before it reached us; ignored");
         return MXRTC_OK;
     }
-    mxrtc_time_us expiry = now + (life - age);
+    mxrtc_time_us left = life - age;
+    mxrtc_time_us expiry = left > MXRTC_TIME_NEVER - now ? MXRTC_TIME_NEVER : now + left;
 
     mxrtc_call *mine = glare_partner(m, e->room_id, e->sender);
     bool incoming_wins = mine && strcmp(ev->call_id, mine->call_id) < 0;

@@ -719,6 +719,34 @@ static void candidates_before_answer(void **state) {
     free(w);
 }
 
+/* The caller's candidates arrive while we ring (Element sends them right
+ * after the invite): they reach the peer after our answer, not before. */
+static void candidates_while_ringing(void **state) {
+    (void)state;
+    world *w = calloc(1, sizeof *w);
+    device_init(w, 0, "@bob:example.org", "BOBDEV", 'b', 1);
+    char *inv = invite_json("ring1", "ALICEDEV", "@bob:example.org", 60000);
+    feed_one(w, 0, "@alice:example.org", "m.call.invite", inv, 0, MXRTC_OK);
+    free(inv);
+    char j[1024];
+    snprintf(j, sizeof j, CANDS("ALICEDEV", "7"), "ring1");
+    feed_one(w, 0, "@alice:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    snprintf(j, sizeof j, CANDS("OTHERDEV", "8"), "ring1");   /* not the caller's party */
+    feed_one(w, 0, "@alice:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    fake_peer *p = peer_for(&w->dev[0].f, "ring1");
+    assert_int_equal(p->candidates_added, 0);
+    assert_int_equal(mxrtc_call_manager_answer(w->dev[0].m, w->now, "ring1", false), MXRTC_OK);
+    drain(w, 0);
+    assert_int_equal(p->answers, 1);
+    assert_int_equal(p->candidates_added, 1);
+    assert_string_equal(p->first_candidate, "candidate:7 1 udp 1 198.51.100.7 5000 typ host");
+    snprintf(j, sizeof j, CANDS("ALICEDEV", "9"), "ring1");
+    feed_one(w, 0, "@alice:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    assert_int_equal(p->candidates_added, 2);
+    world_free(w);
+    free(w);
+}
+
 /* Hold and resume by m.call.negotiate both ways; video added the same way;
  * an ICE restart offers new credentials. */
 static void hold_resume_negotiate(void **state) {
@@ -1023,6 +1051,7 @@ int main(void) {
         cmocka_unit_test(invitee_filtering),
         cmocka_unit_test(invite_expiry_with_age),
         cmocka_unit_test(candidates_before_answer),
+        cmocka_unit_test(candidates_while_ringing),
         cmocka_unit_test(hold_resume_negotiate),
         cmocka_unit_test(mute_metadata),
         cmocka_unit_test(ice_failures),
