@@ -464,11 +464,15 @@ static int on_negotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
         if (rc != MXRTC_OK) return peer_failed(m, c, now, MXRTC_MX_REASON_UNKNOWN_ERROR);
         return MXRTC_OK;
     }
+    bool reoffer = false;
     if (c->making_offer) {
         /* Offers crossed (W3C "perfect negotiation", as Element does it):
-         * the callee is polite and yields, the caller ignores theirs. */
+         * the callee is polite and yields, the caller ignores theirs. The
+         * yielding side offers its change again once the caller's offer is
+         * answered, as negotiationneeded would make a browser do. */
         if (c->outgoing) return MXRTC_OK;
         c->making_offer = false;
+        reoffer = true;
     }
     char *sdp = mxrtc_cm_sdp_buffer(m);
     size_t len = 0;
@@ -496,6 +500,8 @@ static int on_negotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
         c->remote_hold = rf.all_held;
         (void)mxrtc_cm_emit_hold(m, c);
     }
+    if (rc == MXRTC_OK && reoffer)
+        rc = mxrtc_call_renegotiate(m, c, now, c->local_hold, c->want_video, false);
     return rc;
 }
 

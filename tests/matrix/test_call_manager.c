@@ -790,6 +790,39 @@ static void hold_resume_negotiate(void **state) {
     free(w);
 }
 
+/* Negotiate offers cross: the caller (impolite) ignores the callee's, the
+ * callee yields, answers, and then offers its own change again. */
+static void crossing_negotiate_offers(void **state) {
+    (void)state;
+    world *w = calloc(1, sizeof *w);
+    char id[64];
+    setup_call(w, id, false);
+    connect_both(w, id);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    w->hold_delivery = true;
+    assert_int_equal(mxrtc_call_manager_set_hold(a->m, w->now, id, true), MXRTC_OK);
+    drain(w, 0);
+    assert_int_equal(mxrtc_call_manager_set_video(b->m, w->now, id, true), MXRTC_OK);
+    drain(w, 1);
+    w->hold_delivery = false;
+    deliver(w);
+    fake_peer *pa = peer_for(&a->f, id), *pb = peer_for(&b->f, id);
+    /* Alice's hold went through; Bob's video offer was re-sent and answered */
+    assert_int_equal(count_log(b, MXRTC_CM_OUT_SEND, "m.call.negotiate"), 3);  /* offer, answer, offer again */
+    assert_int_equal(pa->remote_answers, 2);          /* the first answer, then Bob's negotiate answer */
+    assert_int_equal(pb->remote_answers, 1);          /* Alice answered the re-sent offer */
+    assert_int_equal(pb->answers, 2);                 /* the invite, and Alice's hold offer */
+    assert_int_equal(pa->answers, 1);                 /* Bob's second offer */
+    assert_true(pa->last_want.hold);                  /* Alice answered as holder */
+    assert_true(find_log(b, MXRTC_CM_OUT_HOLD, NULL, 0)->rh);
+    /* and nobody waits for an answer any more: a new change goes through */
+    act(w, 1, mxrtc_call_manager_set_video(b->m, w->now, id, false));
+    assert_int_equal(pb->remote_answers, 2);
+    assert_false(pb->last_want.video);
+    world_free(w);
+    free(w);
+}
+
 /* Mute: metadata_changed with the key of our SDP's stream id; the other
  * side reports the remote mute state. */
 static void mute_metadata(void **state) {
@@ -1053,6 +1086,7 @@ int main(void) {
         cmocka_unit_test(candidates_before_answer),
         cmocka_unit_test(candidates_while_ringing),
         cmocka_unit_test(hold_resume_negotiate),
+        cmocka_unit_test(crossing_negotiate_offers),
         cmocka_unit_test(mute_metadata),
         cmocka_unit_test(ice_failures),
         cmocka_unit_test(peer_left_room),
