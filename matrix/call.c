@@ -381,13 +381,13 @@ static bool may_answer(const mxrtc_call *c, const char *sender) {
     return !c->invitee[0] || strcmp(c->invitee, sender) == 0;
 }
 
-static int buffer_candidates(mxrtc_call_manager *m, mxrtc_call *c, const char *sender,
-                             const mxrtc_mx_event *ev) {
+static int buffer_list(mxrtc_call_manager *m, mxrtc_call *c, const char *sender, const char *party,
+                       const mxrtc_mx_candidate *cands, uint32_t count, bool eoc) {
     if (!c->remote) {
         c->remote = mxrtc_calloc(mxrtc_cm_allocator(m), MXRTC_CALL_REMOTE_BUFFER, sizeof *c->remote);
         if (!c->remote) return MXRTC_ERR_NO_MEMORY;
     }
-    uint32_t need = ev->candidate_count + (ev->end_of_candidates ? 1 : 0);
+    uint32_t need = count + (eoc ? 1 : 0);
     if (need > MXRTC_CALL_REMOTE_BUFFER - c->remote_count) {
         c->remote_dropped += need;
         return MXRTC_ERR_LIMIT;
@@ -395,11 +395,22 @@ static int buffer_candidates(mxrtc_call_manager *m, mxrtc_call *c, const char *s
     for (uint32_t i = 0; i < need; i++) {
         mxrtc_call_buffered *b = &c->remote[c->remote_count++];
         snprintf(b->sender, sizeof b->sender, "%s", sender);
-        memcpy(b->party, ev->party_id, sizeof b->party);
-        b->eoc = i >= ev->candidate_count;
-        if (!b->eoc) b->c = ev->candidates[i];
+        snprintf(b->party, sizeof b->party, "%s", party);
+        b->eoc = i >= count;
+        if (!b->eoc) b->c = cands[i];
     }
     return MXRTC_OK;
+}
+
+static int buffer_candidates(mxrtc_call_manager *m, mxrtc_call *c, const char *sender,
+                             const mxrtc_mx_event *ev) {
+    return buffer_list(m, c, sender, ev->party_id, ev->candidates, ev->candidate_count, ev->end_of_candidates);
+}
+
+int mxrtc_call_early_candidates(mxrtc_call_manager *m, mxrtc_call *c, const char *sender, const char *party,
+                                const mxrtc_mx_candidate *cands, uint32_t count, bool eoc) {
+    if (c->state != MXRTC_CALL_STATE_RINGING) return MXRTC_ERR_STATE;
+    return buffer_list(m, c, sender, party, cands, count, eoc);
 }
 
 /* The opponent is chosen: their buffered candidates go to the peer in

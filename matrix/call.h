@@ -118,6 +118,11 @@ int mxrtc_call_renegotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us n
 int mxrtc_call_on_event(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now, const char *sender,
                         bool from_own_user, const mxrtc_mx_event *ev);
 
+/* Candidates that came before the invite (kept by the manager): held
+ * like those that come while ringing. MXRTC_ERR_STATE unless RINGING. */
+int mxrtc_call_early_candidates(mxrtc_call_manager *m, mxrtc_call *c, const char *sender, const char *party,
+                                const mxrtc_mx_candidate *cands, uint32_t count, bool eoc);
+
 int mxrtc_call_local_candidate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
                                const mxrtc_mx_candidate *cand);
 int mxrtc_call_gathering_done(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now);

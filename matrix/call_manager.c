@@ -14,6 +14,22 @@
 
 #define OUT_QUEUE 64
 #define TOMBSTONES 32
+/* Candidates for a call whose invite we have not seen yet (matrix-js-sdk
+ * keeps them too: an invite that needed decryption or came in a later
+ * sync batch): a few calls' worth, the oldest dropped first. */
+#define STASH 4
+#define STASH_CANDS 16
+
+typedef struct stash_entry {
+    bool used, eoc;
+    uint64_t seq;
+    char room_id[MXRTC_MX_ID_MAX + 1];
+    char call_id[MXRTC_MX_ID_MAX + 1];
+    char sender[MXRTC_MX_ID_MAX + 1];
+    char party[MXRTC_MX_ID_MAX + 1];
+    mxrtc_mx_candidate c[STASH_CANDS];
+    uint32_t n;
+} stash_entry;
 
 typedef struct out_item {
     mxrtc_cm_output_kind kind;
@@ -49,6 +65,10 @@ struct mxrtc_call_manager {
     uint32_t q_head, q_count;
     out_item cur;                 /* the output handed out by the last poll */
     bool drained;
+
+    stash_entry *stash;           /* STASH entries */
+    uint64_t stash_seq;
+    uint64_t stash_dropped;
 
     mxrtc_mx_event *scratch;      /* the event being parsed (too big for the stack) */
     char *sdp;                    /* MXRTC_MX_SDP_MAX + 1: SDP the peer writes */
@@ -183,7 +203,8 @@ int mxrtc_call_manager_new(mxrtc_call_manager **out, const mxrtc_call_manager_co
     m->q = mxrtc_calloc(m->alloc, OUT_QUEUE, sizeof *m->q);
     m->scratch = mxrtc_malloc(m->alloc, sizeof *m->scratch);
     m->sdp = mxrtc_malloc(m->alloc, MXRTC_MX_SDP_MAX + 1);
-    if (!m->calls || !m->q || !m->scratch || !m->sdp) {
+    m->stash = mxrtc_calloc(m->alloc, STASH, sizeof *m->stash);
+    if (!m->calls || !m->q || !m->scratch || !m->sdp || !m->stash) {
         mxrtc_call_manager_free(m);
         return MXRTC_ERR_NO_MEMORY;
     }
@@ -202,6 +223,7 @@ void mxrtc_call_manager_free(mxrtc_call_manager *m) {
     mxrtc_free(m->alloc, m->q);
     mxrtc_free(m->alloc, m->scratch);
     mxrtc_free(m->alloc, m->sdp);
+    mxrtc_free(m->alloc, m->stash);
     mxrtc_free(m->alloc, m);
 }
 
@@ -267,6 +289,52 @@ static int open_peer(mxrtc_call_manager *m, mxrtc_call *c) {
     if (!p) return MXRTC_ERR_INTERNAL;
     c->peer = p;
     return MXRTC_OK;
+}
+
+static void stash_add(mxrtc_call_manager *m, const char *room, const char *sender, const mxrtc_mx_event *ev) {
+    stash_entry *e = NULL;
+    for (uint32_t i = 0; i < STASH && !e; i++) {
+        stash_entry *s = &m->stash[i];
+        if (s->used && strcmp(s->call_id, ev->call_id) == 0 && strcmp(s->room_id, room) == 0 &&
+            strcmp(s->sender, sender) == 0 && strcmp(s->party, ev->party_id) == 0)
+            e = s;
+    }
+    if (!e) {
+        for (uint32_t i = 0; i < STASH; i++) {
+            stash_entry *s = &m->stash[i];
+            if (!e || !s->used || (e->used && s->seq < e->seq)) e = s;
+            if (!s->used) break;
+        }
+        if (e->used) m->stash_dropped += e->n;
+        memset(e, 0, sizeof *e);
+        e->used = true;
+        e->seq = ++m->stash_seq;
+        snprintf(e->room_id, sizeof e->room_id, "%s", room);
+        snprintf(e->call_id, sizeof e->call_id, "%s", ev->call_id);
+        snprintf(e->sender, sizeof e->sender, "%s", sender);
+        snprintf(e->party, sizeof e->party, "%s", ev->party_id);
+    }
+    for (uint32_t i = 0; i < ev->candidate_count; i++) {
+        if (e->n >= STASH_CANDS) {
+            m->stash_dropped++;
+            continue;
+        }
+        e->c[e->n++] = ev->candidates[i];
+    }
+    if (ev->end_of_candidates) e->eoc = true;
+}
+
+/* The invite came: the caller's stashed candidates join the call; anyone
+ * else's for that call_id are dropped. */
+static void stash_take(mxrtc_call_manager *m, mxrtc_call *c) {
+    for (uint32_t i = 0; i < STASH; i++) {
+        stash_entry *s = &m->stash[i];
+        if (!s->used || strcmp(s->call_id, c->call_id) != 0) continue;
+        if (strcmp(s->room_id, c->room_id) == 0 && strcmp(s->sender, c->opponent_user) == 0 &&
+            strcmp(s->party, c->opponent_has_party ? c->opponent_party : "") == 0)
+            (void)mxrtc_call_early_candidates(m, c, s->sender, s->party, s->c, s->n, s->eoc);
+        memset(s, 0, sizeof *s);
+    }
 }
 
 /* Our outgoing call in room still waiting for an answer, to the sender (or
@@ -335,6 +403,7 @@ static int on_invite(mxrtc_call_manager *m, mxrtc_time_us now, const mxrtc_mx_ro
         drop_slot(m, c);
         return rc;
     }
+    stash_take(m, c);
     if (incoming_wins) {
         /* Glare, theirs is the lesser: our call gives way and theirs is
          * answered on the user's behalf, with our call's media. */
@@ -375,9 +444,11 @@ int mxrtc_call_manager_feed(mxrtc_call_manager *m, mxrtc_time_us now, const mxrt
     mxrtc_call *c = find_call(m, ev->call_id);
     if (!c || strcmp(c->room_id, e->room_id) != 0) {
         /* A hangup or reject before its invite (history replay): remember
-         * it so that the invite, if it comes, does not ring. Candidates for
-         * calls we do not know are dropped. */
+         * it so that the invite, if it comes, does not ring. Candidates
+         * before their invite are kept for it (a few, bounded). */
         if (!c && (t == MXRTC_MX_HANGUP || t == MXRTC_MX_REJECT)) tombstone(m, ev->call_id);
+        if (!c && t == MXRTC_MX_CANDIDATES && !own && !is_tombstoned(m, ev->call_id))
+            stash_add(m, e->room_id, e->sender, ev);
         return MXRTC_OK;
     }
     return mxrtc_call_on_event(m, c, now, e->sender, own, ev);

@@ -747,6 +747,48 @@ static void candidates_while_ringing(void **state) {
     free(w);
 }
 
+/* Candidates that arrive before their invite are kept for it (only the
+ * caller's), and reach the peer with our answer. */
+static void candidates_before_invite(void **state) {
+    (void)state;
+    world *w = calloc(1, sizeof *w);
+    device_init(w, 0, "@bob:example.org", "BOBDEV", 'b', 1);
+    char j[1024];
+    snprintf(j, sizeof j, CANDS("ALICEDEV", "3"), "early1");
+    feed_one(w, 0, "@alice:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    snprintf(j, sizeof j, CANDS("MALLORYDEV", "4"), "early1");
+    feed_one(w, 0, "@mallory:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    /* more calls than the stash holds: the oldest entries go first */
+    for (int i = 0; i < 6; i++) {
+        char other[16];
+        snprintf(other, sizeof other, "noise%d", i);
+        snprintf(j, sizeof j, CANDS("ALICEDEV", "5"), other);
+        feed_one(w, 0, "@alice:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    }
+    snprintf(j, sizeof j, CANDS("ALICEDEV", "6"), "early2");
+    feed_one(w, 0, "@alice:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    snprintf(j, sizeof j, CANDS("MALLORYDEV", "7"), "early2");   /* not the caller: dropped */
+    feed_one(w, 0, "@mallory:example.org", "m.call.candidates", j, 0, MXRTC_OK);
+    char *inv = invite_json("early2", "ALICEDEV", NULL, 60000);
+    feed_one(w, 0, "@alice:example.org", "m.call.invite", inv, 0, MXRTC_OK);
+    free(inv);
+    fake_peer *p = peer_for(&w->dev[0].f, "early2");
+    assert_int_equal(p->candidates_added, 0);
+    assert_int_equal(mxrtc_call_manager_answer(w->dev[0].m, w->now, "early2", false), MXRTC_OK);
+    drain(w, 0);
+    assert_int_equal(p->candidates_added, 1);
+    assert_string_equal(p->first_candidate, "candidate:6 1 udp 1 198.51.100.6 5000 typ host");
+    /* early1's entries were pushed out by the noise: nothing arrives for it */
+    inv = invite_json("early1", "ALICEDEV", NULL, 60000);
+    feed_one(w, 0, "@alice:example.org", "m.call.invite", inv, 0, MXRTC_OK);
+    free(inv);
+    assert_int_equal(mxrtc_call_manager_answer(w->dev[0].m, w->now, "early1", false), MXRTC_OK);
+    drain(w, 0);
+    assert_int_equal(peer_for(&w->dev[0].f, "early1")->candidates_added, 0);
+    world_free(w);
+    free(w);
+}
+
 /* Hold and resume by m.call.negotiate both ways; video added the same way;
  * an ICE restart offers new credentials. */
 static void hold_resume_negotiate(void **state) {
@@ -1085,6 +1127,7 @@ int main(void) {
         cmocka_unit_test(invite_expiry_with_age),
         cmocka_unit_test(candidates_before_answer),
         cmocka_unit_test(candidates_while_ringing),
+        cmocka_unit_test(candidates_before_invite),
         cmocka_unit_test(hold_resume_negotiate),
         cmocka_unit_test(crossing_negotiate_offers),
         cmocka_unit_test(mute_metadata),
