@@ -116,7 +116,8 @@ typedef struct mxrtc_mx_room_event {
  * ignored (not a call event, our echo, not for us, expired, stale...),
  * MXRTC_ERR_MALFORMED / MXRTC_ERR_LIMIT when the content is invalid
  * (*reason, if reason is not NULL, says why; nothing changed),
- * MXRTC_ERR_LIMIT when no call slot is free for a new call,
+ * MXRTC_ERR_LIMIT when no call slot is free for a new call, the peer
+ * factory's error when it cannot open a peer for an incoming call,
  * MXRTC_ERR_STATE when outputs were not drained. */
 int mxrtc_call_manager_feed(mxrtc_call_manager *m, mxrtc_time_us now, const mxrtc_mx_room_event *ev,
                             const char **reason);
