@@ -23,7 +23,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
-const { chromium } = require('playwright-core');
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  process.stderr.write('chromium_peer: playwright-core is missing: run `npm ci --prefix tests/interop` (scripts/test.sh does)\n');
+  process.exit(1);
+}
 
 function parseArgs(argv) {
   const o = { offer: false, answer: false, audioHz: 0, videoRgb: null, renegotiate: false,
