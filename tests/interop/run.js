@@ -284,10 +284,11 @@ async function runCase(id) {
   for (const s of all) {
     const peer = other(s);
     const r = s.result;
-    if (s.exit !== 0) fails.push(`${s.label} exit status ${s.exit}`);
+    if (!s.p) { fails.push(`${s.label} was not started`); continue; }
+    if (s.exit !== 0) fails.push(`${s.label} exit status ${s.exit === null ? '(still running: killed)' : s.exit}`);
     if (!r) { fails.push(`${s.label}: no result`); continue; }
     const want = MEDIA[peer.label];
-    if (!within(r.audio_hz, want.hz, o.hzTol)) fails.push(`${s.label} heard ${r.audio_hz} Hz, ${peer.label} sent ${want.hz} Hz (±${o.hzTol * 100}%)`);
+    if (!within(r.audio_hz, want.hz, o.hzTol)) fails.push(`${s.label} heard ${r.audio_hz} Hz, ${peer.label} sent ${want.hz} Hz (±${+(o.hzTol * 100).toPrecision(3)}%)`);
     if (typeof r.first_audio_ms !== 'number') fails.push(`${s.label}: no first_audio_ms`);
     if (!(r.packets_received > 0)) fails.push(`${s.label}: no packets received`);
     if (c.video) {
