@@ -268,8 +268,10 @@ async function runCase(id) {
     if (!first.ready) throw new Error(`${first.label} exited (${first.exit}) before ready`);
     second.start(onMsg);
     tStart = Date.now();
-    await waitFor(all, () => (sides.A.result || sides.A.exit !== null) && (sides.B.result || sides.B.exit !== null),
-                  deadline, 'both results');
+    // A side that dies without a result ends the case at once.
+    const died = () => all.find((s) => s.exit !== null && !s.result);
+    await waitFor(all, () => died() || (sides.A.result && sides.B.result), deadline, 'both results');
+    if (died()) throw new Error(`${died().label} exited (${died().exit}) without a result`);
     if (!c.hangup) { sides.A.send({ type: 'bye' }); sides.B.send({ type: 'bye' }); }
     // Exits within 15 s of the hang-up.
     const exitDeadline = Math.min(deadline, Date.now() + 15000);
