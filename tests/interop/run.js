@@ -70,7 +70,24 @@ const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 const NS = { a: `mxia${process.pid}`, b: `mxib${process.pid}` };
 let nsUp = false;
 function ip(...args) { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }); }
+// Namespaces an earlier run left behind (killed with SIGKILL): ours are
+// named mxia<pid>/mxib<pid>; those whose driver pid is gone are removed,
+// with what still runs inside them (a browser, a coturn of case 3).
+function netnsSweep() {
+  let list = '';
+  try { list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }); } catch (e) { return; }
+  for (const line of list.split('\n')) {
+    const m = /^(mxi[ab](\d+))\b/.exec(line);
+    if (!m || Number(m[2]) === process.pid) continue;
+    try { process.kill(Number(m[2]), 0); continue; } catch (e) { /* driver gone */ }
+    let pids = '';
+    try { pids = execFileSync('ip', ['netns', 'pids', m[1]], { encoding: 'utf8' }); } catch (e) { /* none */ }
+    for (const pid of pids.split(/\s+/).filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch (e) { /* gone */ } }
+    try { ip('netns', 'del', m[1]); diag(`removed stale namespace ${m[1]}`); } catch (e) { diag(`stale ${m[1]}: ${e.message}`); }
+  }
+}
 function netnsUp() {
+  netnsSweep();
   ip('netns', 'add', NS.a);
   ip('netns', 'add', NS.b);
   nsUp = true;
