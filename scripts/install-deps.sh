@@ -22,7 +22,12 @@ PKGS=(
   python3 python3-venv curl
 )
 if [[ "${1:-}" == "--interop" ]]; then
-  PKGS+=(chromium nodejs npm)
+  PKGS+=(chromium)
+  # Node.js and npm: whatever provides the commands will do. These machines
+  # carry NodeSource's nodejs, which bundles npm and conflicts with Debian's
+  # npm package (apt refuses: "nodejs : Conflicts: npm").
+  command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PKGS+=(npm)
   # tests/dtls/capture: GStreamer webrtcbin (Nheko's engine) as a live peer
   PKGS+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
   # tests/dtls/capture: Firefox ESR (headless) as a live peer
