@@ -97,10 +97,168 @@ static void test_video_call(void **state) {
     h_free(&h);
 }
 
+
+/* (c) both behind port-restricted NATs: server-reflexive candidates from the
+ * simnet STUN server make the path. */
+static void test_nat_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 3, true, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 5000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_true(h.s[i].local_candidates >= 2);   /* host + srflx */
+    }
+    assert_true(simnet_get_stats(h.net)->stun_answered >= 2);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+/* (d) 5 % loss each way on every link: audio conceals, video recovers with
+ * PLI keyframes; NACKs are sent and answered with RTX. */
+static void test_lossy_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 4, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    simnet_link l = { .delay = 20000, .jitter = 2000, .loss = 0.05 };
+    simnet_set_host_link(h.net, h.s[0].host, &l);
+    simnet_set_host_link(h.net, h.s[1].host, &l);
+    start_audio(&h);
+    start_video(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 8000000);
+    assert_true(simnet_get_stats(h.net)->lost > 50);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &st), MXRTC_OK);
+    print_message("lost %lld concealed %llu nacks %llu plis %llu retransmitted(by A) ...\n",
+                  (long long)st.audio_in.packets_lost, (unsigned long long)st.audio_in.concealed_samples,
+                  (unsigned long long)st.video_in.nacks, (unsigned long long)st.video_in.plis);
+    assert_true(st.audio_in.packets_lost > 0);
+    assert_true(st.audio_in.concealed_samples > 0);
+    assert_true(st.video_in.nacks > 0);
+    mxrtc_peer_stats sa = { .size = sizeof sa };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &sa), MXRTC_OK);
+    assert_true(sa.video_out.nacks > 0);
+    assert_true(sa.video_out.retransmitted > 0);
+    h_free(&h);
+}
+
+/* (e) a voice call upgraded to video by a second offer from either side. */
+static void renegotiate(int upgrader) {
+    harness h;
+    h_init(&h, 5, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_CONNECTED);
+    /* Both sides turn video on (the answerer as an app would on the remote
+     * track event), then the upgrader offers again. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(mxrtc_peer_set_direction(h.s[i].p, MXRTC_MEDIA_VIDEO, MXRTC_DIR_SENDRECV), MXRTC_OK);
+    start_video(&h);
+    h_negotiate(&h, upgrader, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "m=audio"));
+    assert_non_null(strstr(offer, "m=video"));
+    assert_true(strstr(offer, "m=audio") < strstr(offer, "m=video"));   /* RFC 8829 §5.2.2: order kept */
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].remote_tracks[MXRTC_MEDIA_VIDEO], 1);
+    }
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+static void test_renegotiate_add_video(void **state) {
+    (void)state;
+    renegotiate(0);
+    renegotiate(1);
+}
+
+/* Hold: the offerer goes sendonly, the answer is recvonly; the holder
+ * keeps sending, the other side stops. Then an ICE restart (new ufrag)
+ * keeps DTLS/SRTP and media. */
+static void test_hold_and_ice_restart(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 6, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(mxrtc_peer_set_direction(h.s[0].p, MXRTC_MEDIA_AUDIO, MXRTC_DIR_SENDONLY), MXRTC_OK);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "a=sendonly"));
+    assert_non_null(strstr(answer, "a=recvonly"));
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &st), MXRTC_OK);
+    uint64_t b_sent = st.audio_out.packets;
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &st), MXRTC_OK);
+    assert_int_equal(st.audio_out.packets, b_sent);   /* B is held: sends nothing */
+    assert_tone(&h.s[1], 1000);                       /* A still reaches B */
+    /* Resume with an ICE restart. */
+    assert_int_equal(mxrtc_peer_set_direction(h.s[0].p, MXRTC_MEDIA_AUDIO, MXRTC_DIR_SENDRECV), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_restart_ice(h.s[0].p), MXRTC_OK);
+    char old_offer[SDP_CAP];
+    memcpy(old_offer, offer, SDP_CAP);
+    const char *u = strstr(old_offer, "a=ice-ufrag:");
+    assert_non_null(u);
+    char ufrag[64];
+    sscanf(u, "a=ice-ufrag:%63s", ufrag);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_null(strstr(offer, ufrag));   /* new credentials */
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    }
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+/* (f) close from either side: RTCP BYE and close_notify reach the other
+ * side, which goes CLOSED too. */
+static void close_from(int closer) {
+    harness h;
+    h_init(&h, 7, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    h.s[0].tone_hz = h.s[1].tone_hz = 0;
+    assert_int_equal(mxrtc_peer_close(h.s[closer].p, h.now), MXRTC_OK);
+    h_drain(&h, closer);
+    assert_int_equal(h.s[closer].state, MXRTC_PEER_STATE_CLOSED);
+    assert_int_equal(mxrtc_peer_close(h.s[closer].p, h.now), MXRTC_ERR_CLOSED);
+    h_run(&h, h.now + 500000);
+    assert_int_equal(h.s[1 - closer].state, MXRTC_PEER_STATE_CLOSED);
+    assert_int_equal(h.s[1 - closer].dtls_state, MXRTC_DTLS_STATE_CLOSED);
+    h_free(&h);
+}
+static void test_close_either_side(void **state) {
+    (void)state;
+    close_from(0);
+    close_from(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_audio_call),
         cmocka_unit_test(test_video_call),
+        cmocka_unit_test(test_nat_call),
+        cmocka_unit_test(test_lossy_call),
+        cmocka_unit_test(test_renegotiate_add_video),
+        cmocka_unit_test(test_hold_and_ice_restart),
+        cmocka_unit_test(test_close_either_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
