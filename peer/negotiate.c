@@ -362,7 +362,7 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
     if ((rc = mxrtc_sdp_parse(&s, sdp, len, p->alloc, NULL, &err))) return rc;
     mxrtc_dtls_fingerprint fp;
     mxrtc_sdp_transport t;
-    if ((rc = check_remote(s, &fp, &t)) || (rc = mxrtc_peer_ensure_ice(p, now, type == MXRTC_SDP_OFFER))) {
+    if ((rc = check_remote(s, &fp, &t)) || (rc = mxrtc_peer_ensure_ice(p, now, type == MXRTC_SDP_ANSWER))) {
         mxrtc_sdp_free(s);
         return rc;
     }

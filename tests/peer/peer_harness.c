@@ -200,6 +200,15 @@ void h_run(harness *h, mxrtc_time_us until) {
         while (simnet_pop(h->net, h->now, &pkt)) {
             int i = side_of(h, &pkt);
             if (i < 0) continue;
+            if (h->dump && i == 1 && h->dump_count < 400) {
+                uint32_t d = (uint32_t)(h->now - h->dump_last);
+                uint8_t hdr[6] = { (uint8_t)(d >> 24), (uint8_t)(d >> 16), (uint8_t)(d >> 8), (uint8_t)d,
+                                   (uint8_t)(pkt.len >> 8), (uint8_t)pkt.len };
+                fwrite(hdr, 1, 6, h->dump);
+                fwrite(pkt.data, 1, pkt.len, h->dump);
+                h->dump_last = h->now;
+                h->dump_count++;
+            }
             int rc = mxrtc_peer_handle_datagram(h->s[i].p, h->now, &pkt.to, &pkt.from, pkt.data, pkt.len);
             /* A closed peer refuses input (the host would close its sockets). */
             assert_true(rc == MXRTC_OK || (rc == MXRTC_ERR_CLOSED && h->s[i].state == MXRTC_PEER_STATE_CLOSED));

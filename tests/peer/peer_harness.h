@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mxrtc.h"
 #include "base/random.h"
@@ -55,6 +56,11 @@ typedef struct harness {
     h_side s[2];
     mxrtc_time_us next_media;
     uint64_t ticks;
+    /* Seed recording for fuzz_peer_datagram: datagrams delivered to side 1
+     * as [u32 delay_us][u16 len][bytes] records (NULL: off). */
+    FILE *dump;
+    mxrtc_time_us dump_last;
+    int dump_count;
 } harness;
 
 /* Creates the network (two hosts on the WAN unless nat is set: then each

@@ -54,7 +54,27 @@ static void test_audio_call(void **state) {
     harness h;
     h_init(&h, 1, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
     start_audio(&h);
+    /* PEER_FUZZ_DUMP=dir records seeds for fuzz_peer_datagram/_remote_sdp. */
+    const char *dump = getenv("PEER_FUZZ_DUMP");
+    char path[512];
+    if (dump) {
+        snprintf(path, sizeof path, "%s/audio_call", dump);
+        h.dump = fopen(path, "wb");
+        h.dump_last = h.now;
+    }
     h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    if (dump) {
+        snprintf(path, sizeof path, "%s/mxrtc_offer", dump);
+        FILE *f = fopen(path, "wb");
+        fputc(1, f);
+        fputs(offer, f);
+        fclose(f);
+        snprintf(path, sizeof path, "%s/mxrtc_answer", dump);
+        f = fopen(path, "wb");
+        fputc(0, f);
+        fputs(answer, f);
+        fclose(f);
+    }
     /* RFC 8842 §5.2: the offerer says actpass; we answer active (DTLS client). */
     assert_non_null(strstr(offer, "a=setup:actpass"));
     assert_non_null(strstr(answer, "a=setup:active"));
@@ -76,6 +96,7 @@ static void test_audio_call(void **state) {
     assert_true(st.audio_out.rtt_us > 30000 && st.audio_out.rtt_us < 200000);
     assert_int_equal(st.audio_in.packets_lost, 0);
     assert_int_equal(st.srtp_failures, 0);
+    if (h.dump) fclose(h.dump);
     h_free(&h);
 }
 
