@@ -403,7 +403,9 @@ typedef enum mxrtc_peer_event {
     MXRTC_PEER_EV_REMOTE_TRACK = 5,     /* the remote sends `media` on `mid` */
     MXRTC_PEER_EV_VIDEO_FRAME = 6,      /* `picture`: a decoded frame */
     MXRTC_PEER_EV_KEYFRAME_REQUESTED = 7, /* the remote asked (PLI/FIR): for push_encoded hosts */
-    MXRTC_PEER_EV_RESOLVE = 8           /* resolve `text` (mDNS), answer with mxrtc_peer_resolved */
+    MXRTC_PEER_EV_RESOLVE = 8,          /* resolve `text` (mDNS), answer with mxrtc_peer_resolved */
+    MXRTC_PEER_EV_STATS = 9             /* fresh stats (after each RTCP report, ~2/s): read them
+                                           with mxrtc_peer_get_stats */
 } mxrtc_peer_event;
 
 /* One output. Every pointer in it (data, text, mid, picture planes) is valid

@@ -7,11 +7,11 @@
  *    adaptive jitter buffer (rtp/jitter_audio) lands; it does not reorder
  *    and adds no delay of its own.
  *  - video: RTX unwrapped (RFC 4588 §4), missing packets tracked for NACK,
- *    frames assembled in arrival order and decoded; a decoder that needs a
- *    keyframe makes us send a PLI (RFC 4585 §6.3.1). Packets arriving after
- *    their successors (reordered or retransmitted) are dropped by the
- *    assembler, so NACK/RTX repairs nothing until the video receiver stage
- *    (rtp/video_receiver) lands; PLI does the recovery meanwhile.
+ *    packets put back in order in a small ring (PEER_REORDER) that waits
+ *    about three RTTs for a gap to be filled by a retransmission, then
+ *    frames assembled and decoded; a decoder that needs a keyframe makes us
+ *    send a PLI (RFC 4585 §6.3.1). This is an interim stage until the video
+ *    receiver (rtp/video_receiver) lands.
  */
 #include <string.h>
 
@@ -97,20 +97,8 @@ static void request_keyframe(mxrtc_peer *p, mxrtc_time_us now) {
     mxrtc_peer_send_feedback(p, now, true, NULL, 0);
 }
 
-static void on_video(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_rtp_packet *pkt, mxrtc_codec_id codec,
-                     bool from_rtx) {
+static void assemble(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_rtp_packet *pkt, mxrtc_codec_id codec) {
     peer_rx *rx = &p->vrx;
-    if (rx_start(rx, pkt->ssrc, 90000)) mxrtc_nack_init(&p->nack, NULL);
-    if (!from_rtx) {
-        mxrtc_receive_stats_update(&rx->stats, pkt->seq, pkt->ts, pkt->payload_len, now);
-        rx->packets++;
-        rx->bytes += pkt->payload_len;
-    }
-    if (mxrtc_nack_on_packet(&p->nack, pkt->seq, now) == MXRTC_ERR_LIMIT) request_keyframe(p, now);
-    if (!p->vasm_buf) {
-        if (!(p->vasm_buf = mxrtc_malloc(p->alloc, PEER_VIDEO_FRAME_MAX))) return;
-        mxrtc_frame_assembler_init(&p->vasm, p->vasm_buf, PEER_VIDEO_FRAME_MAX);
-    }
     if (p->vdec && p->vdec_codec != codec) {
         mxrtc_video_decoder_free(p->vdec);
         p->vdec = NULL;
@@ -132,29 +120,108 @@ static void on_video(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_rtp_packet *p
         rc = mxrtc_video_decode(p->vdec, f.data, f.len, now, &pic, &got);
         if (rc == MXRTC_OK && got) {
             rx->frames++;
-            peer_outmeta m;
-            memset(&m, 0, sizeof m);
-            m.kind = MXRTC_PEER_OUT_EVENT;
-            m.event = MXRTC_PEER_EV_VIDEO_FRAME;
-            m.media = MXRTC_MEDIA_VIDEO;
-            m.state = (uint8_t)p->state;
-            m.dtls_state = (uint8_t)p->dtls_state;
-            memcpy(m.mid, p->video_sec.mid, sizeof m.mid);
-            m.picture.y = pic.y;
-            m.picture.u = pic.u;
-            m.picture.v = pic.v;
-            m.picture.stride_y = pic.stride_y;
-            m.picture.stride_u = pic.stride_u;
-            m.picture.stride_v = pic.stride_v;
-            m.picture.width = pic.width;
-            m.picture.height = pic.height;
-            m.picture.timestamp_us = now;
-            mxrtc_peer_emit(p, &m, NULL, 0);
+            /* Announced once at the end of the input: a later decode in the
+             * same input reuses the decoder's picture memory. */
+            p->frame_pending = true;
+            p->frame_pic.y = pic.y;
+            p->frame_pic.u = pic.u;
+            p->frame_pic.v = pic.v;
+            p->frame_pic.stride_y = pic.stride_y;
+            p->frame_pic.stride_u = pic.stride_u;
+            p->frame_pic.stride_v = pic.stride_v;
+            p->frame_pic.width = pic.width;
+            p->frame_pic.height = pic.height;
+            p->frame_pic.timestamp_us = now;
         }
-    } else if (rc != MXRTC_ERR_AGAIN || f.lost_frame) {
-        (void)0;
     }
     if (mxrtc_video_decoder_needs_keyframe(p->vdec)) request_keyframe(p, now);
+}
+
+/* Hands every in-order packet from the ring to the assembler. */
+static void release(mxrtc_peer *p, mxrtc_time_us now) {
+    for (int n = 0; n < PEER_REORDER; n++) {
+        struct peer_slot *sl = &p->vslot[p->vnext % PEER_REORDER];
+        if (!sl->used || sl->seq != p->vnext) break;
+        sl->used = false;
+        mxrtc_rtp_packet pkt;
+        if (mxrtc_rtp_parse(&pkt, p->vslot_data + (size_t)(p->vnext % PEER_REORDER) * PEER_PKT_MAX, sl->len) ==
+            MXRTC_OK)
+            assemble(p, now, &pkt, sl->codec);
+        p->vnext++;
+    }
+    bool waiting = false;
+    for (int i = 0; i < PEER_REORDER && !waiting; i++) waiting = p->vslot[i].used;
+    if (!waiting) p->vgap_since = MXRTC_TIME_NEVER;
+    else if (p->vgap_since == MXRTC_TIME_NEVER) p->vgap_since = now;
+}
+
+/* How long a gap may wait for its retransmission: three round trips (a
+ * lost NACK or RTX gets a second try), within [150 ms, 500 ms]. */
+static mxrtc_time_us reorder_wait(const mxrtc_peer *p) {
+    const mxrtc_send_stats *s = p->vtx.stats.have_rtt ? &p->vtx.stats : &p->atx.stats;
+    if (!s->have_rtt) return PEER_REORDER_WAIT;
+    mxrtc_time_us w = 3 * s->rtt_us;
+    return w < 150000 ? 150000 : w > 500000 ? 500000 : w;
+}
+
+void mxrtc_peer_video_timer(mxrtc_peer *p, mxrtc_time_us now) {
+    if (p->vgap_since == MXRTC_TIME_NEVER || now < p->vgap_since + reorder_wait(p)) return;
+    /* Give up on the gap: skip to the oldest packet we hold; the assembler
+     * sees the jump and drops the incomplete frame. */
+    for (int n = 0; n < PEER_REORDER; n++) {
+        p->vnext++;
+        struct peer_slot *sl = &p->vslot[p->vnext % PEER_REORDER];
+        if (sl->used && sl->seq == p->vnext) break;
+    }
+    p->vgap_since = MXRTC_TIME_NEVER;
+    release(p, now);
+}
+
+static void on_video(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_rtp_packet *pkt, mxrtc_codec_id codec,
+                     bool from_rtx) {
+    peer_rx *rx = &p->vrx;
+    if (rx_start(rx, pkt->ssrc, 90000)) {
+        mxrtc_nack_init(&p->nack, NULL);
+        p->have_vnext = false;
+        memset(p->vslot, 0, sizeof p->vslot);
+        p->vgap_since = MXRTC_TIME_NEVER;
+    }
+    if (!from_rtx) {
+        mxrtc_receive_stats_update(&rx->stats, pkt->seq, pkt->ts, pkt->payload_len, now);
+        rx->packets++;
+        rx->bytes += pkt->payload_len;
+    }
+    if (mxrtc_nack_on_packet(&p->nack, pkt->seq, now) == MXRTC_ERR_LIMIT) request_keyframe(p, now);
+    if (!p->vasm_buf) {
+        if (!(p->vslot_data = mxrtc_malloc(p->alloc, (size_t)PEER_REORDER * PEER_PKT_MAX))) return;
+        if (!(p->vasm_buf = mxrtc_malloc(p->alloc, PEER_VIDEO_FRAME_MAX))) {
+            mxrtc_free(p->alloc, p->vslot_data);
+            p->vslot_data = NULL;
+            return;
+        }
+        mxrtc_frame_assembler_init(&p->vasm, p->vasm_buf, PEER_VIDEO_FRAME_MAX);
+    }
+    if (!p->have_vnext) {
+        p->have_vnext = true;
+        p->vnext = pkt->seq;
+    }
+    int16_t d = (int16_t)(pkt->seq - p->vnext);
+    if (d < 0) return;   /* already handed on or given up */
+    if (d >= PEER_REORDER) {
+        /* Far ahead: everything held is too old; restart from here. */
+        memset(p->vslot, 0, sizeof p->vslot);
+        p->vnext = pkt->seq;
+        p->vgap_since = MXRTC_TIME_NEVER;
+    }
+    struct peer_slot *sl = &p->vslot[pkt->seq % PEER_REORDER];
+    if (sl->used && sl->seq == pkt->seq) return;   /* duplicate */
+    int n = mxrtc_rtp_write(pkt, p->vslot_data + (size_t)(pkt->seq % PEER_REORDER) * PEER_PKT_MAX, PEER_PKT_MAX);
+    if (n < 0) return;
+    sl->used = true;
+    sl->seq = pkt->seq;
+    sl->len = (uint16_t)n;
+    sl->codec = codec;
+    release(p, now);
 }
 
 /* The section and codec a packet belongs to; RTX sets *rtx_of. */
@@ -220,5 +287,8 @@ void mxrtc_peer_on_rtcp(mxrtc_peer *p, mxrtc_time_us now, uint8_t *data, size_t 
 
 mxrtc_time_us mxrtc_peer_media_deadline(const mxrtc_peer *p) {
     if (!p->vrx.started || !p->srtp) return MXRTC_TIME_NEVER;
-    return mxrtc_nack_deadline(&p->nack);
+    mxrtc_time_us d = mxrtc_nack_deadline(&p->nack);
+    if (p->vgap_since != MXRTC_TIME_NEVER && p->vgap_since + reorder_wait(p) < d)
+        d = p->vgap_since + reorder_wait(p);
+    return d;
 }

@@ -218,6 +218,8 @@ void mxrtc_peer_media_free(mxrtc_peer *p) {
     mxrtc_rtx_history_free(p->vtx.rtx);
     mxrtc_free(p->alloc, p->venc_buf);
     mxrtc_free(p->alloc, p->vasm_buf);
+    mxrtc_free(p->alloc, p->vslot_data);
+    p->vslot_data = NULL;
     p->opus_enc = NULL;
     p->opus_dec = NULL;
     p->venc = NULL;

@@ -323,6 +323,19 @@ static void settle(mxrtc_peer *p, mxrtc_time_us now) {
         mxrtc_pktq_pop(&p->rxq);
         on_app_data(p, now, tmp, n);
     }
+    if (p->frame_pending) {
+        peer_outmeta m;
+        memset(&m, 0, sizeof m);
+        m.kind = MXRTC_PEER_OUT_EVENT;
+        m.event = MXRTC_PEER_EV_VIDEO_FRAME;
+        m.media = MXRTC_MEDIA_VIDEO;
+        m.state = (uint8_t)p->state;
+        m.dtls_state = (uint8_t)p->dtls_state;
+        memcpy(m.mid, p->video_sec.mid, sizeof m.mid);
+        m.picture = p->frame_pic;
+        mxrtc_peer_emit(p, &m, NULL, 0);
+        p->frame_pending = false;
+    }
 }
 
 int mxrtc_peer_handle_datagram(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_addr *local,
@@ -366,7 +379,10 @@ int mxrtc_peer_handle_timeout(mxrtc_peer *p, mxrtc_time_us now) {
         if (mxrtc_dtls_handle_timeout(p->dtls, now) == MXRTC_OK) mxrtc_peer_pump_dtls(p, now);
         else p->dtls_deadline = MXRTC_TIME_NEVER;
     }
-    if (p->srtp && !p->closed) mxrtc_peer_rtcp_timer(p, now);
+    if (p->srtp && !p->closed) {
+        mxrtc_peer_video_timer(p, now);
+        mxrtc_peer_rtcp_timer(p, now);
+    }
     settle(p, now);
     return MXRTC_OK;
 }
@@ -488,7 +504,7 @@ int mxrtc_peer_new(mxrtc_peer **out, const mxrtc_peer_config *cfg, mxrtc_time_us
     if (!p->cfg.playout_max_ms) p->cfg.playout_max_ms = 300;
     if (p->cfg.playout_max_ms > 2000) p->cfg.playout_max_ms = 2000;
     if (!p->cfg.video_bitrate_bps) p->cfg.video_bitrate_bps = 800000;
-    p->ice_deadline = p->dtls_deadline = p->next_rtcp = MXRTC_TIME_NEVER;
+    p->ice_deadline = p->dtls_deadline = p->next_rtcp = p->vgap_since = MXRTC_TIME_NEVER;
     int rc = MXRTC_OK;
     for (size_t i = 0; i < cfg->turn_server_count && rc == MXRTC_OK; i++) {
         const mxrtc_peer_turn_server *t = &cfg->turn_servers[i];

@@ -34,6 +34,8 @@
 #define PEER_RTCP_INTERVAL 500000        /* RFC 3550 §6.2 is 5 s; WebRTC sends ~1/s; 0.5 s here */
 #define PEER_PLI_INTERVAL 300000         /* at most one PLI per 300 ms */
 #define PEER_MID_MAX 32
+#define PEER_REORDER 128                 /* video packets held for reordering */
+#define PEER_REORDER_WAIT 300000         /* wait for a missing packet (NACK/RTX) before the RTT is known */
 
 typedef struct peer_outmeta {
     uint8_t kind;            /* mxrtc_peer_output_kind */
@@ -148,6 +150,20 @@ struct mxrtc_peer {
     uint8_t *vasm_buf;       /* PEER_VIDEO_FRAME_MAX */
     mxrtc_frame_assembler vasm;
     mxrtc_nack_gen nack;
+    /* Reordering ahead of the assembler, so that late and retransmitted
+     * packets still complete their frame: plain RTP by seq modulo the ring. */
+    struct peer_slot {
+        bool used;
+        uint16_t seq;
+        uint16_t len;
+        mxrtc_codec_id codec;
+    } vslot[PEER_REORDER];
+    uint8_t *vslot_data;     /* PEER_REORDER x PEER_PKT_MAX */
+    bool have_vnext;
+    uint16_t vnext;          /* next seq to hand to the assembler */
+    mxrtc_time_us vgap_since; /* MXRTC_TIME_NEVER: not waiting for a gap */
+    bool frame_pending;      /* a decoded picture to announce at the end of the input */
+    mxrtc_picture frame_pic;
     bool pli_due;
     mxrtc_time_us last_pli;
 
@@ -199,6 +215,8 @@ void mxrtc_peer_media_free(mxrtc_peer *p);
 void mxrtc_peer_on_rtp(mxrtc_peer *p, mxrtc_time_us now, uint8_t *data, size_t len);
 void mxrtc_peer_on_rtcp(mxrtc_peer *p, mxrtc_time_us now, uint8_t *data, size_t len);
 mxrtc_time_us mxrtc_peer_media_deadline(const mxrtc_peer *p);
+/* Gives up on missing video packets that waited long enough. */
+void mxrtc_peer_video_timer(mxrtc_peer *p, mxrtc_time_us now);
 
 /* rtcp.c */
 void mxrtc_peer_rtcp_timer(mxrtc_peer *p, mxrtc_time_us now);

@@ -87,6 +87,7 @@ void mxrtc_peer_rtcp_timer(mxrtc_peer *p, mxrtc_time_us now) {
     mxrtc_writer w;
     begin_compound(p, now, &w, true);
     protect_send(p, now, &w);
+    mxrtc_peer_emit_event(p, MXRTC_PEER_EV_STATS);
 }
 
 void mxrtc_peer_send_bye(mxrtc_peer *p, mxrtc_time_us now) {

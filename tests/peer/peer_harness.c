@@ -128,6 +128,13 @@ void h_drain(harness *h, int i) {
                 s->last_v = sig_plane_mean(pic->v, pic->stride_v, (pic->width + 1) / 2, (pic->height + 1) / 2);
                 break;
             }
+            case MXRTC_PEER_EV_STATS: {
+                mxrtc_peer_stats st = { .size = sizeof st };
+                assert_int_equal(mxrtc_peer_get_stats(s->p, &st), MXRTC_OK);
+                assert_int_equal(st.state, s->state);
+                s->stats_events++;
+                break;
+            }
             case MXRTC_PEER_EV_KEYFRAME_REQUESTED:
                 s->keyframe_requests++;
                 break;

@@ -40,6 +40,7 @@ typedef struct h_side {
     double last_y, last_u, last_v;
     int last_w, last_h;
     int keyframe_requests;
+    int stats_events;
     /* media */
     double tone_hz;           /* 0: no audio pushed */
     uint64_t tone_pos;
