@@ -8,6 +8,8 @@
 
 #include "peer_harness.h"
 
+static const mxrtc_addr *g_turn;   /* set by h_init_relay for setup_side */
+
 static void setup_side(harness *h, int i, int realm, const char *ip, mxrtc_direction audio,
                        mxrtc_direction video, const mxrtc_addr *stun) {
     h_side *s = &h->s[i];
@@ -24,6 +26,14 @@ static void setup_side(harness *h, int i, int realm, const char *ip, mxrtc_direc
     if (stun) {
         cfg.stun_servers[0] = *stun;
         cfg.stun_server_count = 1;
+    }
+    if (g_turn) {
+        cfg.turn_servers[0].addr = *g_turn;
+        cfg.turn_servers[0].proto = MXRTC_TURN_PROTO_UDP;
+        cfg.turn_servers[0].username = "user";
+        cfg.turn_servers[0].password = "pass";
+        cfg.turn_server_count = 1;
+        cfg.relay_only = 1;
     }
     cfg.audio = audio;
     cfg.video = video;
@@ -55,6 +65,28 @@ void h_init(harness *h, uint64_t seed, bool nat, mxrtc_direction audio, mxrtc_di
         setup_side(h, 0, lan_a, "10.0.0.2", audio, video, &stun);
         setup_side(h, 1, lan_b, "10.1.0.2", audio, video, &stun);
     }
+    simnet_link l = { .delay = 20000, .jitter = 2000 };
+    simnet_set_host_link(h->net, h->s[0].host, &l);
+    simnet_set_host_link(h->net, h->s[1].host, &l);
+}
+
+void h_init_relay(harness *h, uint64_t seed) {
+    memset(h, 0, sizeof *h);
+    h->net = simnet_new(seed);
+    h->now = 1000000;
+    h->next_media = h->now;
+    mxrtc_addr turn, pub_a, pub_b;
+    mxrtc_addr_parse(&turn, "198.51.100.7", 3478);
+    mxrtc_addr_parse(&pub_a, "203.0.113.1", 0);
+    mxrtc_addr_parse(&pub_b, "203.0.113.2", 0);
+    simnet_add_turn_server(h->net, SIMNET_WAN, &turn, &turn, "user", "pass", "mxrtc.test");
+    int lan_a, lan_b;
+    simnet_add_nat(h->net, SIMNET_NAT_SYMMETRIC, SIMNET_WAN, &pub_a, 30000000, &lan_a);
+    simnet_add_nat(h->net, SIMNET_NAT_SYMMETRIC, SIMNET_WAN, &pub_b, 30000000, &lan_b);
+    g_turn = &turn;
+    setup_side(h, 0, lan_a, "10.0.0.2", MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV, NULL);
+    setup_side(h, 1, lan_b, "10.1.0.2", MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV, NULL);
+    g_turn = NULL;
     simnet_link l = { .delay = 20000, .jitter = 2000 };
     simnet_set_host_link(h->net, h->s[0].host, &l);
     simnet_set_host_link(h->net, h->s[1].host, &l);

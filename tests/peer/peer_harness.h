@@ -68,6 +68,9 @@ typedef struct harness {
  * behind its own port-restricted NAT with a STUN server on the WAN) and two
  * peers with cfg defaults adjusted by the given directions. */
 void h_init(harness *h, uint64_t seed, bool nat, mxrtc_direction audio, mxrtc_direction video);
+/* The same with a simnet TURN server (UDP) on the WAN that both peers must
+ * use (relay_only), each peer behind its own NAT. */
+void h_init_relay(harness *h, uint64_t seed);
 void h_free(harness *h);
 /* Drains side i, acting on every output; asserts the drain rule holds. */
 void h_drain(harness *h, int i);
