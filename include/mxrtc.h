@@ -340,7 +340,7 @@ typedef struct mxrtc_picture {
     const uint8_t *y, *u, *v;
     int stride_y, stride_u, stride_v;
     int width, height;
-    mxrtc_time_us timestamp_us;   /* capture time */
+    mxrtc_time_us timestamp_us;   /* pushed: capture time; decoded: when the frame completed */
 } mxrtc_picture;
 
 /* Captured audio: mono 16-bit PCM at 48 kHz, 480 or 960 samples (10 or 20

@@ -260,8 +260,8 @@ static void apply(mxrtc_peer *p, mxrtc_time_us now, bool we_offered) {
         mxrtc_video_encoder_free(p->venc);
         p->venc = NULL;
     }
-    if (!p->role_known) {
-        const mxrtc_sdp_media *am = first_active(answer);
+    const mxrtc_sdp_media *am = first_active(answer);
+    if (!p->role_known && am) {
         mxrtc_sdp_transport t;
         mxrtc_sdp_media_transport(answer, am, &t);
         /* RFC 8842 §5: the answerer's a=setup decides; active = DTLS client. */

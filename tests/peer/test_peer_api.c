@@ -135,6 +135,38 @@ static void test_drain_rule_and_garbage(void **state) {
     mxrtc_peer_free(p);
 }
 
+/* An offer we can only reject (PCMU only): answered with port 0, applied
+ * without a transport to start. */
+static void test_offer_nothing_usable(void **state) {
+    (void)state;
+    static const char offer[] =
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\n"
+        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"
+        "a=fingerprint:sha-256 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:"
+        "10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F\r\n"
+        "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
+    mxrtc_peer_config cfg;
+    base_config(&cfg, "192.0.2.1");
+    mxrtc_peer *p;
+    assert_int_equal(mxrtc_peer_new(&p, &cfg, 1000), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_set_remote_description(p, 1000, MXRTC_SDP_OFFER, offer, strlen(offer)), MXRTC_OK);
+    assert_int_equal(drain(p, 1000, NULL), MXRTC_OK);
+    char sdp[8192];
+    size_t len;
+    assert_int_equal(mxrtc_peer_create_answer(p, 1000, sdp, sizeof sdp, &len), MXRTC_OK);
+    assert_non_null(strstr(sdp, "m=audio 0 "));
+    assert_int_equal(drain(p, 1000, NULL), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_set_local_description(p, 1000), MXRTC_OK);
+    assert_int_equal(drain(p, 1000, NULL), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_handle_timeout(p, 500000), MXRTC_OK);
+    assert_int_equal(drain(p, 500000, NULL), MXRTC_OK);
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(p, &st), MXRTC_OK);
+    assert_int_equal(st.dtls_state, MXRTC_DTLS_STATE_NEW);
+    mxrtc_peer_free(p);
+}
+
 /* The answerer's whole setup with the nth allocation failing, for every n. */
 static int answer_scenario(const mxrtc_allocator *a, const char *offer, size_t offer_len) {
     mxrtc_peer_config cfg;
@@ -189,6 +221,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_drain_rule_and_garbage),
+        cmocka_unit_test(test_offer_nothing_usable),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
