@@ -186,6 +186,7 @@ void h_negotiate(harness *h, int offerer, char *offer, size_t offer_cap, char *a
     h_drain(h, offerer);
     assert_int_equal(mxrtc_peer_set_local_description(a->p, h->now), MXRTC_OK);
     h_drain(h, offerer);
+    if (h->munge_offer) len = h->munge_offer(offer, offer_cap);
     assert_int_equal(mxrtc_peer_set_remote_description(b->p, h->now, MXRTC_SDP_OFFER, offer, len), MXRTC_OK);
     b->remote_set = true;
     h_drain(h, 1 - offerer);

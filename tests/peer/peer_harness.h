@@ -60,6 +60,9 @@ typedef struct harness {
     /* Seed recording for fuzz_peer_datagram: datagrams delivered to side 1
      * as [u32 delay_us][u16 len][bytes] records (NULL: off). */
     FILE *dump;
+    /* Optional: edits the offer in transit (as a signalling server could);
+     * returns the new length. */
+    size_t (*munge_offer)(char *sdp, size_t cap);
     mxrtc_time_us dump_last;
     int dump_count;
 } harness;

@@ -120,6 +120,37 @@ static void test_video_call(void **state) {
 }
 
 
+/* Puts VP9 (and its RTX) before VP8 on the m=video line, so the answerer
+ * picks it: RFC 3264 §6.1, the answer keeps the offer's preference order. */
+static size_t prefer_vp9(char *sdp, size_t cap) {
+    char *m = strstr(sdp, "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99");
+    assert_non_null(m);
+    memcpy(m + strlen("m=video 9 UDP/TLS/RTP/SAVPF "), "98 99 96 97", 11);
+    (void)cap;
+    return strlen(sdp);
+}
+
+/* (b) with VP9 negotiated. */
+static void test_vp9_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 9, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    h.munge_offer = prefer_vp9;
+    start_video(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 98"));
+    assert_non_null(strstr(answer, "VP9/90000"));
+    h_run(&h, h.now + 3000000);
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    mxrtc_peer_stats sa = { .size = sizeof sa }, sb = { .size = sizeof sb };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &sa), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &sb), MXRTC_OK);
+    print_message("VP9: A sent %llu frames, B decoded %llu\n", (unsigned long long)sa.video_out.frames,
+                  (unsigned long long)sb.video_in.frames);
+    assert_true(sb.video_in.frames * 10 >= sa.video_out.frames * 9);
+}
+
 /* (c) both behind port-restricted NATs: server-reflexive candidates from the
  * simnet STUN server make the path. */
 static void test_nat_call(void **state) {
@@ -270,6 +301,21 @@ static void test_hold_and_ice_restart(void **state) {
     }
     assert_tone(&h.s[1], 1000);
     assert_tone(&h.s[0], 440);
+    /* And a restart offered by the other side: A sees a new remote ufrag
+     * in the offer and restarts too. */
+    u = strstr(answer, "a=ice-ufrag:");
+    char ufrag_b[64], ufrag_a[64];
+    sscanf(u, "a=ice-ufrag:%63s", ufrag_b);
+    u = strstr(offer, "a=ice-ufrag:");
+    sscanf(u, "a=ice-ufrag:%63s", ufrag_a);
+    assert_int_equal(mxrtc_peer_restart_ice(h.s[1].p), MXRTC_OK);
+    h_negotiate(&h, 1, offer, SDP_CAP, answer, SDP_CAP);
+    assert_null(strstr(offer, ufrag_b));
+    assert_null(strstr(answer, ufrag_a));
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
     h_free(&h);
 }
 
@@ -301,6 +347,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_audio_call),
         cmocka_unit_test(test_video_call),
+        cmocka_unit_test(test_vp9_call),
         cmocka_unit_test(test_nat_call),
         cmocka_unit_test(test_relay_call),
         cmocka_unit_test(test_lossy_call),
