@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "peer_harness.h"
+#include "codecs/codec.h"
 
 static const mxrtc_addr *g_turn;   /* set by h_init_relay for setup_side */
 
@@ -95,6 +96,9 @@ void h_init_relay(harness *h, uint64_t seed) {
 void h_free(harness *h) {
     for (int i = 0; i < 2; i++) {
         mxrtc_peer_free(h->s[i].p);
+        mxrtc_opus_encoder_free(h->s[i].oenc);
+        mxrtc_video_encoder_free(h->s[i].venc);
+        free(h->s[i].vbuf);
         free(h->s[i].rec);
         sig_picture_free(&h->s[i].pic);
     }
@@ -209,8 +213,28 @@ static void media_tick(harness *h) {
             int16_t pcm[480];
             sig_sine(pcm, 480, 1, 0, s->tone_hz, 8000, 48000, s->tone_pos);
             s->tone_pos += 480;
-            assert_int_equal(mxrtc_peer_push_audio(s->p, h->now, pcm, 480), MXRTC_OK);
-            h_drain(h, i);
+            if (!s->encoded) {
+                assert_int_equal(mxrtc_peer_push_audio(s->p, h->now, pcm, 480), MXRTC_OK);
+                h_drain(h, i);
+            } else {
+                memcpy(s->pcm20 + s->pcm20_len, pcm, sizeof pcm);
+                s->pcm20_len += 480;
+                if (s->pcm20_len == 960) {
+                    s->pcm20_len = 0;
+                    if (!s->oenc) {
+                        mxrtc_opus_encoder_config c;
+                        mxrtc_opus_encoder_config_init(&c);
+                        c.dtx = 0;
+                        assert_int_equal(mxrtc_opus_encoder_new(&s->oenc, &c, NULL), MXRTC_OK);
+                    }
+                    uint8_t pkt[MXRTC_OPUS_MAX_PACKET];
+                    int n = mxrtc_opus_encode(s->oenc, s->pcm20, pkt, sizeof pkt);
+                    assert_true(n > 2);
+                    assert_int_equal(mxrtc_peer_push_encoded(s->p, h->now, MXRTC_MEDIA_AUDIO, pkt, (size_t)n,
+                                                             h->now, 0), MXRTC_OK);
+                    h_drain(h, i);
+                }
+            }
         }
         if (s->rec_len + 480 <= H_REC_SAMPLES) {
             assert_int_equal(mxrtc_peer_pull_audio(s->p, h->now, s->rec + s->rec_len, 480), MXRTC_OK);
@@ -221,7 +245,30 @@ static void media_tick(harness *h) {
             sig_picture_fill(&s->pic, s->colour[0], s->colour[1], s->colour[2]);
             mxrtc_picture pic = { s->pic.y, s->pic.u, s->pic.v, s->pic.stride_y, s->pic.stride_u,
                                   s->pic.stride_v, s->pic.width, s->pic.height, h->now };
-            assert_int_equal(mxrtc_peer_push_video(s->p, h->now, &pic), MXRTC_OK);
+            if (!s->encoded) {
+                assert_int_equal(mxrtc_peer_push_video(s->p, h->now, &pic), MXRTC_OK);
+            } else {
+                if (!s->venc) {
+                    mxrtc_video_encoder_config c;
+                    mxrtc_video_encoder_config_init(&c, MXRTC_CODEC_VP8);
+                    c.width = 160;
+                    c.height = 120;
+                    c.bitrate_bps = 300000;
+                    assert_int_equal(mxrtc_video_encoder_new(&s->venc, &c, NULL, NULL), MXRTC_OK);
+                    s->vbuf = malloc(1 << 20);
+                }
+                /* Keyframes when the peer asks (PLI), as a pre-encoding host must. */
+                if (s->keyframe_requests) {
+                    mxrtc_video_encoder_request_keyframe(s->venc);
+                    s->keyframe_requests = 0;
+                }
+                mxrtc_i420 in = { pic.y, pic.u, pic.v, pic.stride_y, pic.stride_u, pic.stride_v, 160, 120, h->now };
+                mxrtc_encoded_frame info;
+                assert_int_equal(mxrtc_video_encode(s->venc, &in, s->vbuf, 1 << 20, &info), MXRTC_OK);
+                if (!info.dropped)
+                    assert_int_equal(mxrtc_peer_push_encoded(s->p, h->now, MXRTC_MEDIA_VIDEO, s->vbuf, info.len,
+                                                             h->now, info.keyframe), MXRTC_OK);
+            }
             h_drain(h, i);
         }
     }

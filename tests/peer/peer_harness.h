@@ -49,6 +49,13 @@ typedef struct h_side {
     bool send_video;
     uint8_t colour[3];
     sig_picture pic;
+    /* push_encoded mode: the test encodes (20 ms Opus, VP8) itself */
+    bool encoded;
+    struct mxrtc_opus_encoder *oenc;
+    struct mxrtc_video_encoder *venc;
+    int16_t pcm20[960];
+    size_t pcm20_len;
+    uint8_t *vbuf;
 } h_side;
 
 typedef struct harness {

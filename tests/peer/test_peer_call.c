@@ -151,6 +151,23 @@ static void test_vp9_call(void **state) {
     assert_true(sb.video_in.frames * 10 >= sa.video_out.frames * 9);
 }
 
+/* Encoded media pushed by the host (Opus packets, VP8 frames it encoded),
+ * decoded by the receiving peer. */
+static void test_push_encoded(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 10, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    start_audio(&h);
+    start_video(&h);
+    h.s[0].encoded = true;
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 3000000);
+    assert_tone(&h.s[1], 1000);
+    assert_colour(&h.s[1], h.s[0].colour);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
 /* (c) both behind port-restricted NATs: server-reflexive candidates from the
  * simnet STUN server make the path. */
 static void test_nat_call(void **state) {
@@ -348,6 +365,7 @@ int main(void) {
         cmocka_unit_test(test_audio_call),
         cmocka_unit_test(test_video_call),
         cmocka_unit_test(test_vp9_call),
+        cmocka_unit_test(test_push_encoded),
         cmocka_unit_test(test_nat_call),
         cmocka_unit_test(test_relay_call),
         cmocka_unit_test(test_lossy_call),
