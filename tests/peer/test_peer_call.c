@@ -149,6 +149,7 @@ static void test_vp9_call(void **state) {
     print_message("VP9: A sent %llu frames, B decoded %llu\n", (unsigned long long)sa.video_out.frames,
                   (unsigned long long)sb.video_in.frames);
     assert_true(sb.video_in.frames * 10 >= sa.video_out.frames * 9);
+    h_free(&h);
 }
 
 /* Encoded media pushed by the host (Opus packets, VP8 frames it encoded),
