@@ -337,6 +337,24 @@ static void test_hold_and_ice_restart(void **state) {
     h_free(&h);
 }
 
+/* The path dies: consent checks go unanswered (RFC 7675): DISCONNECTED,
+ * then FAILED after 30 s. */
+static void test_path_lost(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 11, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_CONNECTED);
+    simnet_link dead = { .loss = 1.0 };
+    simnet_set_host_link(h.net, h.s[1].host, &dead);
+    h_run(&h, h.now + 15000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_DISCONNECTED);
+    h_run(&h, h.now + 25000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_FAILED);
+    h_free(&h);
+}
+
 /* (f) close from either side: RTCP BYE and close_notify reach the other
  * side, which goes CLOSED too. */
 static void close_from(int closer) {
@@ -372,6 +390,7 @@ int main(void) {
         cmocka_unit_test(test_lossy_call),
         cmocka_unit_test(test_renegotiate_add_video),
         cmocka_unit_test(test_hold_and_ice_restart),
+        cmocka_unit_test(test_path_lost),
         cmocka_unit_test(test_close_either_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
