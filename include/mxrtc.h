@@ -302,8 +302,10 @@ MXRTC_API int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now
 /* A trickled remote candidate: line is "candidate:..." (with or without
  * "a="), NUL-terminated, borrowed for the call; NULL or "" means
  * end-of-candidates. mid may be NULL (everything is bundled). Candidates
- * the ICE agent cannot use are ignored and counted. MXRTC_ERR_STATE before
- * any description, MXRTC_ERR_MALFORMED for a line that does not parse. */
+ * the ICE agent cannot use are ignored and counted. Before the remote
+ * description, up to 16 are kept (copied) and used when it arrives
+ * (MXRTC_ERR_LIMIT beyond). MXRTC_ERR_MALFORMED for a line that does not
+ * parse, MXRTC_ERR_LIMIT for one over 1024 bytes. */
 MXRTC_API int mxrtc_peer_add_remote_candidate(mxrtc_peer *p, mxrtc_time_us now, const char *mid,
                                               const char *line);
 /* The answer to an MXRTC_PEER_EV_RESOLVE event (an mDNS name): ip, or NULL

@@ -56,6 +56,18 @@ int mxrtc_peer_ensure_ice(mxrtc_peer *p, mxrtc_time_us now, bool controlling) {
     return MXRTC_OK;
 }
 
+/* Candidates that came before the remote description (trickle can overtake
+ * the offer on the signalling path). */
+static void replay_early_candidates(mxrtc_peer *p, mxrtc_time_us now) {
+    for (unsigned i = 0; i < p->early_count; i++) {
+        const char *l = p->early_cands[i];
+        if (l[0]) mxrtc_ice_agent_add_remote_candidate_line(p->ice, now, l, strlen(l));
+        else mxrtc_ice_agent_remote_gathering_done(p->ice, now);
+        mxrtc_peer_pump_ice(p, now);
+    }
+    p->early_count = 0;
+}
+
 static bool dir_send(mxrtc_direction d) { return d == MXRTC_DIR_SENDONLY || d == MXRTC_DIR_SENDRECV; }
 static bool dir_recv(mxrtc_direction d) { return d == MXRTC_DIR_RECVONLY || d == MXRTC_DIR_SENDRECV; }
 
@@ -380,6 +392,7 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
         mxrtc_sdp_free(s);
         return rc;
     }
+    p->remote_creds = true;
     if (!p->role_known) p->remote_fp = fp;
     if (type == MXRTC_SDP_OFFER) {
         mxrtc_sdp_free(p->pending_remote_offer);
@@ -392,6 +405,7 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
         p->remote = s;
     }
     add_candidates(p, now, s);
+    replay_early_candidates(p, now);
     if (type == MXRTC_SDP_ANSWER) apply(p, now, true);
     mxrtc_peer_settle(p, now);
     return MXRTC_OK;
@@ -401,9 +415,15 @@ int mxrtc_peer_add_remote_candidate(mxrtc_peer *p, mxrtc_time_us now, const char
     int rc = mxrtc_peer_input_check(p);
     if (rc) return rc;
     (void)mid;   /* everything is bundled on one transport (RFC 8843) */
-    if (!p->ice) return MXRTC_ERR_STATE;
     size_t n = line ? strlen(line) : 0;
     if (n > MXRTC_ICE_CANDIDATE_LINE_MAX) return MXRTC_ERR_LIMIT;
+    if (!p->ice || !p->remote_creds) {
+        /* Before the remote description: keep it (bounded) for later. */
+        if (p->early_count >= PEER_EARLY_CANDS) return MXRTC_ERR_LIMIT;
+        memcpy(p->early_cands[p->early_count], line ? line : "", n + 1);
+        p->early_count++;
+        return MXRTC_OK;
+    }
     if (n == 0) rc = mxrtc_ice_agent_remote_gathering_done(p->ice, now);
     else rc = mxrtc_ice_agent_add_remote_candidate_line(p->ice, now, line, n);
     mxrtc_peer_pump_ice(p, now);

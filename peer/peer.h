@@ -34,6 +34,7 @@
 #define PEER_RTCP_INTERVAL 500000        /* RFC 3550 §6.2 is 5 s; WebRTC sends ~1/s; 0.5 s here */
 #define PEER_PLI_INTERVAL 300000         /* at most one PLI per 300 ms */
 #define PEER_MID_MAX 32
+#define PEER_EARLY_CANDS 16              /* candidates kept before the remote offer */
 #define PEER_REORDER 128                 /* video packets held for reordering */
 #define PEER_REORDER_WAIT 300000         /* wait for a missing packet (NACK/RTX) before the RTT is known */
 
@@ -177,6 +178,11 @@ struct mxrtc_peer {
     bool dtls_start_due;
 
     char out_mid[PEER_MID_MAX];          /* the mid of the output returned last */
+    /* Remote candidates trickled before there is an ICE agent (before the
+     * remote offer), replayed when it is made; "" is end-of-candidates. */
+    char early_cands[PEER_EARLY_CANDS][MXRTC_ICE_CANDIDATE_LINE_MAX + 1];
+    unsigned early_count;
+    bool remote_creds;       /* a remote description has been applied to ICE */
 
     mxrtc_peer_state state;
     bool closed;

@@ -107,6 +107,7 @@ void h_free(harness *h) {
 
 static void give_candidates(harness *h, int i) {
     h_side *s = &h->s[i];
+    if (h->withhold[i]) s->ncands = 0;
     if (!s->remote_set) return;
     for (int k = 0; k < s->ncands; k++) {
         int rc = mxrtc_peer_add_remote_candidate(s->p, h->now, "0", s->cands[k][0] ? s->cands[k] : NULL);
@@ -191,6 +192,12 @@ void h_negotiate(harness *h, int offerer, char *offer, size_t offer_cap, char *a
     assert_int_equal(mxrtc_peer_set_local_description(a->p, h->now), MXRTC_OK);
     h_drain(h, offerer);
     if (h->munge_offer) len = h->munge_offer(offer, offer_cap);
+    if (h->early_trickle) {
+        /* The candidates overtake the offer on the signalling path. */
+        b->remote_set = true;
+        assert_true(b->ncands > 0);
+        give_candidates(h, 1 - offerer);
+    }
     assert_int_equal(mxrtc_peer_set_remote_description(b->p, h->now, MXRTC_SDP_OFFER, offer, len), MXRTC_OK);
     b->remote_set = true;
     h_drain(h, 1 - offerer);

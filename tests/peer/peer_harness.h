@@ -70,6 +70,8 @@ typedef struct harness {
     /* Optional: edits the offer in transit (as a signalling server could);
      * returns the new length. */
     size_t (*munge_offer)(char *sdp, size_t cap);
+    bool withhold[2];         /* never give side i the other's candidates */
+    bool early_trickle;       /* give the answerer the offerer's candidates before the offer */
     mxrtc_time_us dump_last;
     int dump_count;
 } harness;

@@ -169,6 +169,24 @@ static void test_push_encoded(void **state) {
     h_free(&h);
 }
 
+/* Trickled candidates that arrive before the offer are kept and used: the
+ * offer carries none and A never hears of B's, so only B's checks to A's
+ * early candidate can start the call (A then learns B peer-reflexively). */
+static void test_early_trickle(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 12, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    h.early_trickle = true;
+    h.withhold[0] = true;
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_null(strstr(offer, "a=candidate"));
+    h_run(&h, h.now + 2000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_tone(&h.s[1], 1000);
+    h_free(&h);
+}
+
 /* (c) both behind port-restricted NATs: server-reflexive candidates from the
  * simnet STUN server make the path. */
 static void test_nat_call(void **state) {
@@ -385,6 +403,7 @@ int main(void) {
         cmocka_unit_test(test_video_call),
         cmocka_unit_test(test_vp9_call),
         cmocka_unit_test(test_push_encoded),
+        cmocka_unit_test(test_early_trickle),
         cmocka_unit_test(test_nat_call),
         cmocka_unit_test(test_relay_call),
         cmocka_unit_test(test_lossy_call),
