@@ -121,6 +121,7 @@ int mxrtc_peer_create_offer(mxrtc_peer *p, mxrtc_time_us now, char *buf, size_t 
          * until the new checks select one. */
         if ((rc = mxrtc_ice_agent_restart(p->ice, now))) return rc;
         p->restart_wanted = false;
+        p->remote_creds = false;   /* the agent forgot them: queue candidates until the answer */
         mxrtc_peer_pump_ice(p, now);
     }
     mxrtc_jsep_local l;
