@@ -309,14 +309,16 @@ MXRTC_API int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now
 MXRTC_API int mxrtc_peer_add_remote_candidate(mxrtc_peer *p, mxrtc_time_us now, const char *mid,
                                               const char *line);
 /* The answer to an MXRTC_PEER_EV_RESOLVE event (an mDNS name): ip, or NULL
- * if it could not be resolved. */
+ * if it could not be resolved (both borrowed for the call). An input.
+ * MXRTC_ERR_STATE before the ICE agent exists. */
 MXRTC_API int mxrtc_peer_resolved(mxrtc_peer *p, mxrtc_time_us now, const char *hostname,
                                   const mxrtc_addr *ip);
 /* Changes what we do with a kind of media; takes effect with the next
- * offer (or answer). */
+ * offer (or answer). Not an input (nothing to drain).
+ * MXRTC_ERR_INVALID_ARGUMENT. */
 MXRTC_API int mxrtc_peer_set_direction(mxrtc_peer *p, mxrtc_media_kind kind, mxrtc_direction dir);
 /* The next offer restarts ICE (RFC 8445 §9) with new credentials; DTLS and
- * SRTP continue. */
+ * SRTP continue. Not an input. */
 MXRTC_API int mxrtc_peer_restart_ice(mxrtc_peer *p);
 
 /* ---- network inputs ---- */
@@ -327,9 +329,9 @@ MXRTC_API int mxrtc_peer_restart_ice(mxrtc_peer *p);
  * MXRTC_ERR_STATE (drain rule), MXRTC_ERR_CLOSED. */
 MXRTC_API int mxrtc_peer_handle_datagram(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_addr *local,
                                          const mxrtc_addr *remote, const uint8_t *data, size_t len);
-/* Bytes from the TCP/TLS connection to TURN server `server` (any chunking);
- * closed = 1 when that connection closed. MXRTC_ERR_NOT_FOUND for an unknown
- * server. */
+/* Bytes from the TCP/TLS connection to TURN server `server` (any chunking;
+ * borrowed for the call); closed = 1 when that connection closed (data may
+ * then be empty). An input. MXRTC_ERR_NOT_FOUND for an unknown server. */
 MXRTC_API int mxrtc_peer_handle_stream(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_addr *server,
                                        const uint8_t *data, size_t len, int closed);
 /* The clock reached the deadline (early calls are harmless). */
