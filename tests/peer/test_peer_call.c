@@ -1,0 +1,416 @@
+/*
+ * test_peer_call.c: two mxrtc peers call each other over the simulated
+ * network (tests/support/simnet.h) on a virtual clock, with offer/answer
+ * and trickled candidates carried by the test. Media is checked by content:
+ * a tone's frequency (Goertzel peak, ±2 %) and a solid colour (±3).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "peer_harness.h"
+
+#define SDP_CAP 16384
+
+static char offer[SDP_CAP], answer[SDP_CAP];
+
+static void assert_tone(const h_side *s, double hz) {
+    double rms;
+    double peak = h_peak(s, 1000, &rms);
+    print_message("peak %.1f Hz (want %.0f), rms %.0f\n", peak, hz, rms);
+    assert_true(rms > 500);
+    assert_true(peak > hz * 0.98 && peak < hz * 1.02);
+}
+
+static void assert_colour(const h_side *s, const uint8_t c[3]) {
+    print_message("frames %llu, last %dx%d Y %.1f U %.1f V %.1f\n", (unsigned long long)s->video_frames,
+                  s->last_w, s->last_h, s->last_y, s->last_u, s->last_v);
+    assert_true(s->video_frames > 0);
+    assert_int_equal(s->last_w, 160);
+    assert_int_equal(s->last_h, 120);
+    assert_true(s->last_y > c[0] - 3.0 && s->last_y < c[0] + 3.0);
+    assert_true(s->last_u > c[1] - 3.0 && s->last_u < c[1] + 3.0);
+    assert_true(s->last_v > c[2] - 3.0 && s->last_v < c[2] + 3.0);
+}
+
+static void start_audio(harness *h) {
+    h->s[0].tone_hz = 1000;
+    h->s[1].tone_hz = 440;
+}
+
+static void start_video(harness *h) {
+    h->s[0].send_video = h->s[1].send_video = true;
+    memcpy(h->s[0].colour, (uint8_t[3]){ 180, 60, 200 }, 3);
+    memcpy(h->s[1].colour, (uint8_t[3]){ 50, 170, 90 }, 3);
+}
+
+/* (a) audio both ways, (g) DTLS roles. */
+static void test_audio_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 1, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    /* PEER_FUZZ_DUMP=dir records seeds for fuzz_peer_datagram/_remote_sdp. */
+    const char *dump = getenv("PEER_FUZZ_DUMP");
+    char path[512];
+    if (dump) {
+        snprintf(path, sizeof path, "%s/audio_call", dump);
+        h.dump = fopen(path, "wb");
+        h.dump_last = h.now;
+    }
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    if (dump) {
+        snprintf(path, sizeof path, "%s/mxrtc_offer", dump);
+        FILE *f = fopen(path, "wb");
+        fputc(1, f);
+        fputs(offer, f);
+        fclose(f);
+        snprintf(path, sizeof path, "%s/mxrtc_answer", dump);
+        f = fopen(path, "wb");
+        fputc(0, f);
+        fputs(answer, f);
+        fclose(f);
+    }
+    /* RFC 8842 §5.2: the offerer says actpass; we answer active (DTLS client). */
+    assert_non_null(strstr(offer, "a=setup:actpass"));
+    assert_non_null(strstr(answer, "a=setup:active"));
+    assert_null(strstr(offer, "m=video"));
+    h_run(&h, h.now + 4000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+        assert_int_equal(h.s[i].remote_tracks[MXRTC_MEDIA_AUDIO], 1);
+        assert_true(h.s[i].local_candidates >= 1);
+        assert_int_equal(h.s[i].gathering_done, 1);
+        assert_true(h.s[i].stats_events >= 4);
+    }
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &st), MXRTC_OK);
+    assert_true(st.audio_out.packets > 100);
+    assert_true(st.audio_in.packets > 100);
+    assert_true(st.audio_out.rtt_us > 30000 && st.audio_out.rtt_us < 200000);
+    assert_int_equal(st.audio_in.packets_lost, 0);
+    assert_int_equal(st.srtp_failures, 0);
+    if (h.dump) fclose(h.dump);
+    h_free(&h);
+}
+
+/* (b) video both ways, with audio. */
+static void test_video_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 2, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    start_audio(&h);
+    start_video(&h);
+    h_negotiate(&h, 1, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "m=video"));
+    h_run(&h, h.now + 4000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].remote_tracks[MXRTC_MEDIA_VIDEO], 1);
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+
+/* Puts VP9 (and its RTX) before VP8 on the m=video line, so the answerer
+ * picks it: RFC 3264 §6.1, the answer keeps the offer's preference order. */
+static size_t prefer_vp9(char *sdp, size_t cap) {
+    char *m = strstr(sdp, "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99");
+    assert_non_null(m);
+    memcpy(m + strlen("m=video 9 UDP/TLS/RTP/SAVPF "), "98 99 96 97", 11);
+    (void)cap;
+    return strlen(sdp);
+}
+
+/* (b) with VP9 negotiated. */
+static void test_vp9_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 9, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    h.munge_offer = prefer_vp9;
+    start_video(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 98"));
+    assert_non_null(strstr(answer, "VP9/90000"));
+    h_run(&h, h.now + 3000000);
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    mxrtc_peer_stats sa = { .size = sizeof sa }, sb = { .size = sizeof sb };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &sa), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &sb), MXRTC_OK);
+    print_message("VP9: A sent %llu frames, B decoded %llu\n", (unsigned long long)sa.video_out.frames,
+                  (unsigned long long)sb.video_in.frames);
+    assert_true(sb.video_in.frames * 10 >= sa.video_out.frames * 9);
+    h_free(&h);
+}
+
+/* Encoded media pushed by the host (Opus packets, VP8 frames it encoded),
+ * decoded by the receiving peer. */
+static void test_push_encoded(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 10, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    start_audio(&h);
+    start_video(&h);
+    h.s[0].encoded = true;
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 3000000);
+    assert_tone(&h.s[1], 1000);
+    assert_colour(&h.s[1], h.s[0].colour);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+/* Trickled candidates that arrive before the offer are kept and used: the
+ * offer carries none and A never hears of B's, so only B's checks to A's
+ * early candidate can start the call (A then learns B peer-reflexively). */
+static void test_early_trickle(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 12, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    h.early_trickle = true;
+    h.withhold[0] = true;
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_null(strstr(offer, "a=candidate"));
+    h_run(&h, h.now + 2000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_tone(&h.s[1], 1000);
+    h_free(&h);
+}
+
+/* (c) both behind port-restricted NATs: server-reflexive candidates from the
+ * simnet STUN server make the path. */
+static void test_nat_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 3, true, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 5000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_true(h.s[i].local_candidates >= 2);   /* host + srflx */
+    }
+    assert_true(simnet_get_stats(h.net)->stun_answered >= 2);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+/* Relay only through the simnet TURN server, both behind symmetric NATs:
+ * every media byte goes through the TURN allocations (ICE unwraps it and
+ * the peer processes it after draining ICE). */
+static void test_relay_call(void **state) {
+    (void)state;
+    harness h;
+    h_init_relay(&h, 8);
+    start_audio(&h);
+    start_video(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 5000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_true(simnet_turn_relayed(h.net) > 200);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    h_free(&h);
+}
+
+/* (d) 5 % loss each way on every link: audio conceals, video recovers with
+ * PLI keyframes; NACKs are sent and answered with RTX. */
+static void test_lossy_call(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 4, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    simnet_link l = { .delay = 20000, .jitter = 2000, .loss = 0.05 };
+    simnet_set_host_link(h.net, h.s[0].host, &l);
+    simnet_set_host_link(h.net, h.s[1].host, &l);
+    start_audio(&h);
+    start_video(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 8000000);
+    assert_true(simnet_get_stats(h.net)->lost > 50);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &st), MXRTC_OK);
+    print_message("lost %lld concealed %llu nacks %llu plis %llu retransmitted(by A) ...\n",
+                  (long long)st.audio_in.packets_lost, (unsigned long long)st.audio_in.concealed_samples,
+                  (unsigned long long)st.video_in.nacks, (unsigned long long)st.video_in.plis);
+    assert_true(st.audio_in.packets_lost > 0);
+    assert_true(st.audio_in.concealed_samples > 0);
+    assert_true(st.video_in.nacks > 0);
+    mxrtc_peer_stats sa = { .size = sizeof sa };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &sa), MXRTC_OK);
+    print_message("A sent %llu frames, B decoded %llu; A nacked %llu, retransmitted %llu\n",
+                  (unsigned long long)sa.video_out.frames, (unsigned long long)st.video_in.frames,
+                  (unsigned long long)sa.video_out.nacks, (unsigned long long)sa.video_out.retransmitted);
+    assert_true(sa.video_out.nacks > 0);
+    /* NACK/RTX and the reorder stage repair most losses. */
+    assert_true(st.video_in.frames * 10 >= sa.video_out.frames * 8);
+    assert_true(sa.video_out.retransmitted > 0);
+    h_free(&h);
+}
+
+/* (e) a voice call upgraded to video by a second offer from either side. */
+static void renegotiate(int upgrader) {
+    harness h;
+    h_init(&h, 5, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_CONNECTED);
+    /* Both sides turn video on (the answerer as an app would on the remote
+     * track event), then the upgrader offers again. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(mxrtc_peer_set_direction(h.s[i].p, MXRTC_MEDIA_VIDEO, MXRTC_DIR_SENDRECV), MXRTC_OK);
+    start_video(&h);
+    h_negotiate(&h, upgrader, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "m=audio"));
+    assert_non_null(strstr(offer, "m=video"));
+    assert_true(strstr(offer, "m=audio") < strstr(offer, "m=video"));   /* RFC 8829 §5.2.2: order kept */
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].remote_tracks[MXRTC_MEDIA_VIDEO], 1);
+    }
+    assert_colour(&h.s[0], h.s[1].colour);
+    assert_colour(&h.s[1], h.s[0].colour);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+static void test_renegotiate_add_video(void **state) {
+    (void)state;
+    renegotiate(0);
+    renegotiate(1);
+}
+
+/* Hold: the offerer goes sendonly, the answer is recvonly; the holder
+ * keeps sending, the other side stops. Then an ICE restart (new ufrag)
+ * keeps DTLS/SRTP and media. */
+static void test_hold_and_ice_restart(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 6, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(mxrtc_peer_set_direction(h.s[0].p, MXRTC_MEDIA_AUDIO, MXRTC_DIR_SENDONLY), MXRTC_OK);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "a=sendonly"));
+    assert_non_null(strstr(answer, "a=recvonly"));
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &st), MXRTC_OK);
+    uint64_t b_sent = st.audio_out.packets;
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(mxrtc_peer_get_stats(h.s[1].p, &st), MXRTC_OK);
+    assert_int_equal(st.audio_out.packets, b_sent);   /* B is held: sends nothing */
+    assert_tone(&h.s[1], 1000);                       /* A still reaches B */
+    /* Resume with an ICE restart. */
+    assert_int_equal(mxrtc_peer_set_direction(h.s[0].p, MXRTC_MEDIA_AUDIO, MXRTC_DIR_SENDRECV), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_restart_ice(h.s[0].p), MXRTC_OK);
+    char old_offer[SDP_CAP];
+    memcpy(old_offer, offer, SDP_CAP);
+    const char *u = strstr(old_offer, "a=ice-ufrag:");
+    assert_non_null(u);
+    char ufrag[64];
+    sscanf(u, "a=ice-ufrag:%63s", ufrag);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_null(strstr(offer, ufrag));   /* new credentials */
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    }
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    /* And a restart offered by the other side: A sees a new remote ufrag
+     * in the offer and restarts too. */
+    u = strstr(answer, "a=ice-ufrag:");
+    char ufrag_b[64], ufrag_a[64];
+    sscanf(u, "a=ice-ufrag:%63s", ufrag_b);
+    u = strstr(offer, "a=ice-ufrag:");
+    sscanf(u, "a=ice-ufrag:%63s", ufrag_a);
+    assert_int_equal(mxrtc_peer_restart_ice(h.s[1].p), MXRTC_OK);
+    h_negotiate(&h, 1, offer, SDP_CAP, answer, SDP_CAP);
+    assert_null(strstr(offer, ufrag_b));
+    assert_null(strstr(answer, ufrag_a));
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+/* The path dies: consent checks go unanswered (RFC 7675): DISCONNECTED,
+ * then FAILED after 30 s. */
+static void test_path_lost(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 11, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_CONNECTED);
+    simnet_link dead = { .loss = 1.0 };
+    simnet_set_host_link(h.net, h.s[1].host, &dead);
+    h_run(&h, h.now + 15000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_DISCONNECTED);
+    h_run(&h, h.now + 25000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_FAILED);
+    h_free(&h);
+}
+
+/* (f) close from either side: RTCP BYE and close_notify reach the other
+ * side, which goes CLOSED too. */
+static void close_from(int closer) {
+    harness h;
+    h_init(&h, 7, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 2000000);
+    h.s[0].tone_hz = h.s[1].tone_hz = 0;
+    assert_int_equal(mxrtc_peer_close(h.s[closer].p, h.now), MXRTC_OK);
+    h_drain(&h, closer);
+    assert_int_equal(h.s[closer].state, MXRTC_PEER_STATE_CLOSED);
+    assert_int_equal(mxrtc_peer_close(h.s[closer].p, h.now), MXRTC_ERR_CLOSED);
+    h_run(&h, h.now + 500000);
+    assert_int_equal(h.s[1 - closer].state, MXRTC_PEER_STATE_CLOSED);
+    assert_int_equal(h.s[1 - closer].dtls_state, MXRTC_DTLS_STATE_CLOSED);
+    h_free(&h);
+}
+static void test_close_either_side(void **state) {
+    (void)state;
+    close_from(0);
+    close_from(1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_audio_call),
+        cmocka_unit_test(test_video_call),
+        cmocka_unit_test(test_vp9_call),
+        cmocka_unit_test(test_push_encoded),
+        cmocka_unit_test(test_early_trickle),
+        cmocka_unit_test(test_nat_call),
+        cmocka_unit_test(test_relay_call),
+        cmocka_unit_test(test_lossy_call),
+        cmocka_unit_test(test_renegotiate_add_video),
+        cmocka_unit_test(test_hold_and_ice_restart),
+        cmocka_unit_test(test_path_lost),
+        cmocka_unit_test(test_close_either_side),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
