@@ -77,6 +77,8 @@ struct mxrtc_audio_jb {
     int16_t *queue;             /* QUEUE_CAP frames of ch samples */
     size_t queued;              /* frames */
     int32_t *scratch;           /* WIN_MAX, for the quantile */
+    float *mono;                /* STRETCH_NEED, for the lag search */
+    int stretch_backoff;        /* pulls to wait after a stretch found no good spot */
 
     /* stream identity and numbering */
     bool have_stream;
@@ -241,7 +243,8 @@ int mxrtc_audio_jb_new(mxrtc_audio_jb **out, const mxrtc_audio_jb_config *cfg,
     jb->slab = mxrtc_malloc(alloc, (cfg->slots + 1) * cfg->max_packet);
     jb->queue = mxrtc_calloc(alloc, (size_t)QUEUE_CAP * (size_t)jb->ch, sizeof *jb->queue);
     jb->scratch = mxrtc_calloc(alloc, WIN_MAX, sizeof *jb->scratch);
-    if (!jb->slots || !jb->slab || !jb->queue || !jb->scratch) {
+    jb->mono = mxrtc_calloc(alloc, STRETCH_NEED, sizeof *jb->mono);
+    if (!jb->slots || !jb->slab || !jb->queue || !jb->scratch || !jb->mono) {
         mxrtc_audio_jb_free(jb);
         return MXRTC_ERR_NO_MEMORY;
     }
@@ -259,6 +262,7 @@ void mxrtc_audio_jb_free(mxrtc_audio_jb *jb) {
     mxrtc_free(a, jb->slab);
     mxrtc_free(a, jb->queue);
     mxrtc_free(a, jb->scratch);
+    mxrtc_free(a, jb->mono);
     mxrtc_free(a, jb);
 }
 
@@ -653,38 +657,44 @@ static size_t produce(mxrtc_audio_jb *jb, bool certain, bool delay_low) {
 
 /* ---- time stretching ---------------------------------------------------- */
 
-/* Mono view of frame i (channel mix). */
-static double qs(mxrtc_audio_jb *jb, size_t i) {
-    const int16_t *p = qat(jb, i);
-    return jb->ch == 1 ? p[0] : 0.5 * ((double)p[0] + p[1]);
-}
+static double fabs_d(double v) { return v < 0 ? -v : v; }
 
-/* Best lag for cutting or repeating one period at the head of the queue:
- * normalised correlation of [0, CORR_LEN) with [L, L + CORR_LEN). Returns
- * the lag, with *corr and *silent (the head is below SILENCE_RMS). */
 static int16_t mix(double v) {
     v += v < 0 ? -0.5 : 0.5;
     return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 }
 
+/* Best lag for cutting or repeating one period at the head of the queue:
+ * normalised correlation of [0, CORR_LEN) with [L, L + CORR_LEN). Returns
+ * the lag, with *corr (squared, signed) and *silent (the head is below
+ * SILENCE_RMS). */
 static size_t best_lag(mxrtc_audio_jb *jb, double *corr, bool *silent) {
+    float *x = jb->mono;
+    for (size_t i = 0; i < STRETCH_NEED; i++) {
+        const int16_t *p = qat(jb, i);
+        x[i] = jb->ch == 1 ? (float)p[0] : 0.5f * ((float)p[0] + (float)p[1]);
+    }
     double e = 0;
-    for (size_t i = 0; i < STRETCH_NEED; i++) e += qs(jb, i) * qs(jb, i);
+    for (size_t i = 0; i < STRETCH_NEED; i++) e += (double)x[i] * x[i];
     *silent = e / STRETCH_NEED < SILENCE_RMS * SILENCE_RMS;
     double e0 = 0;
-    for (size_t i = 0; i < CORR_LEN; i++) e0 += qs(jb, i) * qs(jb, i);
+    for (size_t i = 0; i < CORR_LEN; i++) e0 += (double)x[i] * x[i];
+    /* energy of the sliding window [l, l + CORR_LEN), updated per lag */
+    double yy = 0;
+    for (size_t i = 0; i < CORR_LEN; i++) yy += (double)x[LAG_MIN + i] * x[LAG_MIN + i];
     double best = -2;
     size_t best_l = LAG_MAX;
     double c_at[LAG_MAX + 1];
     for (size_t l = LAG_MIN; l <= LAG_MAX; l++) {
-        double xy = 0, yy = 0;
-        for (size_t i = 0; i < CORR_LEN; i++) {
-            double y = qs(jb, i + l);
-            xy += qs(jb, i) * y;
-            yy += y * y;
+        if (l > LAG_MIN) {
+            double a = x[l - 1], b = x[l + CORR_LEN - 1];
+            yy += b * b - a * a;
+            if (yy < 0) yy = 0;
         }
+        float xy = 0;
+        for (size_t i = 0; i < CORR_LEN; i++) xy += x[i] * x[i + l];
         /* c * |c| keeps the order of c without a square root (no libm here) */
-        double c = (e0 > 0 && yy > 0) ? xy * (xy < 0 ? -xy : xy) / (e0 * yy) : 0;
+        double c = (e0 > 0 && yy > 0) ? (double)xy * fabs_d(xy) / (e0 * yy) : 0;
         c_at[l] = c;
         if (c > best) {
             best = c;
@@ -700,7 +710,7 @@ static size_t best_lag(mxrtc_audio_jb *jb, double *corr, bool *silent) {
             break;
         }
     }
-    *corr = best;      /* squared, signed */
+    *corr = best;
     return best_l;
 }
 
@@ -766,7 +776,8 @@ int mxrtc_audio_jb_pull(mxrtc_audio_jb *jb, mxrtc_time_us now, int16_t *pcm) {
     while (jb->queued < n) {
         if (produce(jb, false, low) == 0) break;   /* cannot happen: uncertain never says 0 */
     }
-    if (high || low) {
+    if (jb->stretch_backoff > 0) jb->stretch_backoff--;
+    if ((high || low) && (jb->stretch_backoff == 0 || way_high)) {
         while (jb->queued < STRETCH_NEED + n) {
             if (produce(jb, true, false) == 0) break;
         }
@@ -777,6 +788,8 @@ int mxrtc_audio_jb_pull(mxrtc_audio_jb *jb, mxrtc_time_us now, int16_t *pcm) {
             if (silent || corr >= CORR_OK2 || (high && way_high)) {
                 if (high) accelerate(jb, l);
                 else expand(jb, l);
+            } else {
+                jb->stretch_backoff = 4;   /* no periodic or quiet spot here: try in 40 ms */
             }
         }
         while (jb->queued < n) {
