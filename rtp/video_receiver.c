@@ -153,8 +153,11 @@ int mxrtc_video_receiver_push(mxrtc_video_receiver *r, const mxrtc_rtp_packet *p
     r->last_arrival = arrival;
     if (!r->have_stream || pkt->ssrc != r->ssrc) {
         if (r->have_stream) {
+            /* A new source starts with a keyframe of its own; ask only if
+             * its first frame turns out not to be one. */
             r->st.resets++;
-            request_keyframe(r);
+            r->waiting_keyframe = true;
+            r->pli_pending = false;
         }
         r->have_stream = true;
         r->ssrc = pkt->ssrc;
@@ -223,7 +226,11 @@ static bool advance(mxrtc_video_receiver *r, mxrtc_time_us now, mxrtc_vp8_frame 
                     request_keyframe(r);
                     continue;
                 }
-                if (frame->keyframe) r->waiting_keyframe = false;
+                if (frame->keyframe) {
+                    /* The keyframe answers every request made so far. */
+                    r->waiting_keyframe = false;
+                    r->pli_pending = false;
+                }
                 return true;
             }
             if (rc != MXRTC_ERR_AGAIN && rc != MXRTC_ERR_LIMIT && rc != MXRTC_ERR_MALFORMED)
