@@ -49,6 +49,8 @@
 /* A timestamp this far out of line with the arrival times (beyond the delay
  * bound) is a discontinuity, not jitter. */
 #define JUMP_SLACK_US 1000000
+/* How long after an SSRC change packets of the old SSRC count as stragglers. */
+#define STALE_SSRC_US 2000000
 
 typedef struct jb_slot {
     bool used;
@@ -107,6 +109,11 @@ struct mxrtc_audio_jb {
     int64_t jitter_us;
     int64_t target_us;
     int64_t current_us;
+
+    /* the SSRC before the last change: its stragglers are not a new change */
+    bool have_prev_ssrc;
+    uint32_t prev_ssrc;
+    mxrtc_time_us ssrc_changed_at;
 
     /* a timestamp/sequence discontinuity waiting for confirmation */
     bool jump_pending;
@@ -455,6 +462,17 @@ int mxrtc_audio_jb_push(mxrtc_audio_jb *jb, const mxrtc_rtp_packet *pkt, mxrtc_t
 
     bool resync = false;
     if (jb->have_stream && pkt->ssrc != jb->ssrc) {
+        /* Packets of the old source still in flight (reordered behind the
+         * new one's) are late, not a switch back. */
+        if (jb->have_prev_ssrc && pkt->ssrc == jb->prev_ssrc && arrival >= jb->ssrc_changed_at &&
+            arrival - jb->ssrc_changed_at < STALE_SSRC_US) {
+            jb->st.late_drops++;
+            *verdict = MXRTC_AUDIO_JB_LATE;
+            return MXRTC_OK;
+        }
+        jb->have_prev_ssrc = true;
+        jb->prev_ssrc = jb->ssrc;
+        jb->ssrc_changed_at = arrival;
         restart_stream(jb);
         jb->st.ssrc_changes++;
         resync = true;
