@@ -49,7 +49,36 @@ typedef struct vscn {
     long start_frame;        /* the receiver sees nothing before this frame */
     long switch_frame;       /* new SSRC (and a fresh encoder) from this frame; -1 none */
     uint64_t rtt_us;
+    const char *seed_name;   /* MXRTC_WRITE_SEEDS=DIR: the first second as a
+                                fuzz_video_receiver seed DIR/<seed_name> */
 } vscn;
+
+typedef struct vseed {
+    uint8_t buf[65536];
+    size_t len;
+    bool on;
+    uint64_t last;
+} vseed;
+
+static void vseed_put(vseed *v, const uint8_t *b, size_t n) {
+    if (!v->on || v->len + n > sizeof v->buf) {
+        v->on = false;
+        return;
+    }
+    memcpy(v->buf + v->len, b, n);
+    v->len += n;
+}
+
+/* Advances the seed's clock to now (ops of at most 127 ms). */
+static void vseed_time(vseed *v, uint64_t now) {
+    while (v->on && now >= v->last + 1000) {
+        uint64_t ms = (now - v->last) / 1000;
+        if (ms > 127) ms = 127;
+        uint8_t op = (uint8_t)(0x80 | ms);
+        vseed_put(v, &op, 1);
+        v->last += ms * 1000;
+    }
+}
 
 typedef struct vres {
     mxrtc_video_receiver_stats st;
@@ -112,6 +141,9 @@ static void vrun(const vscn *s, vres *res) {
     uint32_t frame_no = 0;
     const uint64_t end_us = (uint64_t)(s->seconds * 1e6);
     uint64_t next_wake = UINT64_MAX;
+    static vseed vs;
+    memset(&vs, 0, sizeof vs);
+    vs.on = s->seed_name && getenv("MXRTC_WRITE_SEEDS");
 
     for (uint64_t now = 0; now < end_us; now += 1000) {
         if (now >= pli_arrives) {
@@ -169,6 +201,12 @@ static void vrun(const vscn *s, vres *res) {
             assert_int_equal(mxrtc_rtp_parse(&p, rx, len), MXRTC_OK);
             assert_int_equal(mxrtc_video_receiver_push(vr, &p, at), MXRTC_OK);
             input = true;
+            if (vs.on && now < 1500000) {
+                vseed_time(&vs, now);
+                uint8_t h[3] = {0, (uint8_t)(len >> 8), (uint8_t)len};
+                vseed_put(&vs, h, 3);
+                vseed_put(&vs, rx, len);
+            }
         }
         if (!input && now < next_wake) continue;
         /* drain: frames to decode, PLIs to send, until it gives a deadline */
@@ -208,6 +246,15 @@ static void vrun(const vscn *s, vres *res) {
         assert_int_equal(prc, MXRTC_ERR_AGAIN);
     }
     mxrtc_video_receiver_get_stats(vr, &res->st);
+    if (vs.len && s->seed_name) {
+        vseed_time(&vs, 1500000);
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", getenv("MXRTC_WRITE_SEEDS"), s->seed_name);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fwrite(vs.buf, 1, vs.len, f);
+        fclose(f);
+    }
     sig_picture_free(&pic);
     mxrtc_video_receiver_free(vr);
     mxrtc_video_decoder_free(dec);
@@ -243,6 +290,7 @@ static void jitter_without_loss_needs_no_pli(void **state) {
     vscn s;
     vscn_init(&s);
     s.seconds = 5;
+    s.seed_name = "jitter";
     vres r;
     vrun(&s, &r);
     vprint("no loss", &r);
@@ -262,7 +310,8 @@ static void one_lost_packet_one_pli(void **state) {
     vscn_init(&s);
     s.seconds = 5;
     s.jitter_us = 10000;
-    s.drop_packet = 60;
+    s.drop_packet = 20;
+    s.seed_name = "one_loss";
     vres r;
     vrun(&s, &r);
     vprint("one loss", &r);
@@ -282,6 +331,7 @@ static void loss_case(double loss, const char *name) {
     vscn_init(&s);
     s.loss = loss;
     s.seed = (uint64_t)(loss * 100) + 11;
+    s.seed_name = loss > 0.1 ? "loss20" : "loss5";
     vres r;
     vrun(&s, &r);
     vprint(name, &r);
@@ -324,6 +374,7 @@ static void join_mid_stream(void **state) {
     s.seconds = 3;
     s.jitter_us = 0;
     s.start_frame = 20;          /* the first keyframe never reaches us */
+    s.seed_name = "mid_stream";
     vres r;
     vrun(&s, &r);
     vprint("mid-stream", &r);
