@@ -393,7 +393,7 @@ static int store(mxrtc_audio_jb *jb, int64_t seq, int64_t ts, uint32_t samples,
     mark_seen(jb, seq);
     if (seq == jb->seq_high) jb->ts_ref = ts;
     jb->since_start++;
-    measure_delay(jb, arrival, arrival - ts_to_us(ts));
+    measure_delay(jb, arrival, (int64_t)arrival - ts_to_us(ts));
     if (jb->state == ST_PLAYING && (ts < jb->play_ts || seq <= jb->last_seq)) {
         jb->st.late_drops++;
         *verdict = MXRTC_AUDIO_JB_LATE;
@@ -491,7 +491,7 @@ int mxrtc_audio_jb_push(mxrtc_audio_jb *jb, const mxrtc_rtp_packet *pkt, mxrtc_t
     int64_t seq = jb->seq_high + (int16_t)(uint16_t)(pkt->seq - (uint16_t)jb->seq_high);
     int64_t ts = jb->ts_ref + (int32_t)(uint32_t)(pkt->ts - (uint32_t)jb->ts_ref);
     int64_t dseq = seq - jb->seq_high;
-    int64_t r = (arrival - ts_to_us(ts)) - jb->d_min;
+    int64_t r = ((int64_t)arrival - ts_to_us(ts)) - jb->d_min;
     bool discontinuity = dseq > MAX_DROPOUT || dseq < -MAX_MISORDER ||
                          r > (int64_t)jb->cfg.max_delay_ms * 1000 + JUMP_SLACK_US ||
                          r < -JUMP_SLACK_US;
@@ -629,7 +629,7 @@ static size_t produce(mxrtc_audio_jb *jb, bool certain, bool delay_low) {
     int64_t seq_gap = s->seq - jb->last_seq - 1;
     int64_t gap = s->ts - jb->play_ts;
     if (gap == 0) {
-        if (certain && seq_gap > 0) return 0;
+        /* Anything missing before it had its slot already: no guess here. */
         settle_provisional(jb, seq_gap);
         if (seq_gap > 0) jb->st.packets_lost += (uint64_t)seq_gap;
         decode_slot(jb, s);

@@ -751,6 +751,28 @@ static void alloc_failures(void **state) {
         assert_int_equal(ta.live, 0);
     }
     assert_true(ok);
+
+    /* nothing is allocated after _new, whatever comes in */
+    test_alloc_fail_nth(&ta, 0);
+    mxrtc_audio_jb *jb = NULL;
+    assert_int_equal(mxrtc_audio_jb_new(&jb, NULL, &di, &ta.iface), MXRTC_OK);
+    long after_new = ta.total;
+    uint8_t payload[40] = {0x08};
+    mxrtc_rtp_packet p;
+    memset(&p, 0, sizeof p);
+    p.payload = payload;
+    p.payload_len = sizeof payload;
+    int16_t pcm[PULL];
+    for (int i = 0; i < 500; i++) {
+        p.seq = (uint16_t)(i * 7 % 500);
+        p.ts = (uint32_t)p.seq * 960;
+        p.ssrc = i < 250 ? 1 : 2;
+        (void)mxrtc_audio_jb_push(jb, &p, (uint64_t)i * 20000, NULL);
+        assert_int_equal(mxrtc_audio_jb_pull(jb, (uint64_t)i * 20000, pcm), MXRTC_OK);
+    }
+    assert_int_equal(ta.total, after_new);
+    mxrtc_audio_jb_free(jb);
+    assert_int_equal(ta.live, 0);
 }
 
 int main(void) {

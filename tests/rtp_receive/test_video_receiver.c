@@ -462,6 +462,27 @@ static void bad_input_and_alloc(void **state) {
         assert_int_equal(ta.live, 0);
     }
     assert_true(ok);
+
+    /* nothing is allocated after _new */
+    test_alloc_fail_nth(&ta, 0);
+    assert_int_equal(mxrtc_video_receiver_new(&vr, NULL, &ta.iface), MXRTC_OK);
+    long after_new = ta.total;
+    uint8_t pl[100] = {0x90, 0x80, 0x80, 0x01, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a};
+    p.payload = pl;
+    p.payload_len = sizeof pl;
+    for (int i = 0; i < 300; i++) {
+        p.seq = (uint16_t)(i * 3 % 300);
+        p.ts = (uint32_t)(i / 3) * 3000;
+        p.marker = i % 3 == 2;
+        assert_int_equal(mxrtc_video_receiver_push(vr, &p, (uint64_t)i * 10000), MXRTC_OK);
+        while ((rc = mxrtc_video_receiver_poll(vr, (uint64_t)i * 10000, &ev, &dl)) == MXRTC_OK)
+            if (ev.type == MXRTC_VIDEO_RX_FRAME)
+                assert_int_equal(mxrtc_video_receiver_decoded(vr, (uint64_t)i * 10000, true, false),
+                                 MXRTC_OK);
+    }
+    assert_int_equal(ta.total, after_new);
+    mxrtc_video_receiver_free(vr);
+    assert_int_equal(ta.live, 0);
 }
 
 int main(void) {
