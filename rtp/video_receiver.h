@@ -87,7 +87,9 @@ int mxrtc_video_receiver_push(mxrtc_video_receiver *r, const mxrtc_rtp_packet *p
 /* The next output at `now`: MXRTC_OK with *ev set (a frame to decode, then
  * report it with mxrtc_video_receiver_decoded before the next poll; or a PLI
  * to send), or MXRTC_ERR_AGAIN with *deadline set to when to poll again if no
- * packet arrives before (UINT64_MAX: nothing pending). */
+ * packet arrives before (UINT64_MAX: nothing pending). MXRTC_ERR_STATE if the
+ * last frame handed out was not reported (the drain rule was broken),
+ * MXRTC_ERR_INVALID_ARGUMENT. */
 int mxrtc_video_receiver_poll(mxrtc_video_receiver *r, mxrtc_time_us now,
                               mxrtc_video_receiver_event *ev, mxrtc_time_us *deadline);
 
