@@ -72,6 +72,7 @@ typedef struct scenario {
     int dtx;
     double am_hz;              /* amplitude modulation of the tone (0: steady) */
     int bitrate;               /* 0: the codec default (32 kbit/s) */
+    int channels;              /* decoder and jitter buffer output (the stream is mono) */
     const char *seed_name;     /* with MXRTC_WRITE_SEEDS=DIR: the first 2 s as a
                                   fuzz_jitter_buffer seed DIR/<seed_name> */
 } scenario;
@@ -139,6 +140,7 @@ typedef struct result {
     size_t seconds;
     uint64_t toc_silk, toc_celt;
     int late_next_lbrr;        /* the packet after late_index carries LBRR */
+    int lr_diff;               /* stereo: largest left/right difference */
     netsim net;
 } result;
 
@@ -170,6 +172,7 @@ static void scenario_init(scenario *s) {
      * 100 %: SILK's VAD takes a perfectly steady tone for background noise
      * and then codes no LBRR (FEC) for it, which speech would get. */
     s->am_hz = 4;
+    s->channels = 1;
 }
 
 static mxrtc_opus_encoder *new_encoder(const scenario *s) {
@@ -193,16 +196,20 @@ static void run(const scenario *s, result *res) {
     mxrtc_opus_decoder *dec = NULL;
     mxrtc_opus_decoder_config dc;
     mxrtc_opus_decoder_config_init(&dc);
+    dc.channels = s->channels;
     assert_int_equal(mxrtc_opus_decoder_new(&dec, &dc, NULL), MXRTC_OK);
     mxrtc_audio_decoder_iface di = opus_iface(dec);
     mxrtc_audio_jb *jb = NULL;
-    assert_int_equal(mxrtc_audio_jb_new(&jb, NULL, &di, NULL), MXRTC_OK);
+    mxrtc_audio_jb_config jc;
+    mxrtc_audio_jb_config_init(&jc);
+    jc.channels = s->channels;
+    assert_int_equal(mxrtc_audio_jb_new(&jb, &jc, &di, NULL), MXRTC_OK);
 
     const uint64_t end_us = (uint64_t)(s->seconds * 1e6);
     const size_t frame = (size_t)(RATE / 1000 * s->frame_ms);
     res->out = calloc(end_us / 10000 * PULL + PULL, sizeof *res->out);
     assert_non_null(res->out);
-    int16_t pcm[960 * 6], play[PULL];
+    int16_t pcm[960 * 6], play[PULL * 2];
     uint8_t pkt[1500], opus[MXRTC_OPUS_MAX_PACKET], rx[1500];
 
     uint32_t ssrc = 0x11223344;
@@ -289,7 +296,13 @@ static void run(const scenario *s, result *res) {
                 uint8_t op = 0x80;
                 seed_put(&sr, &op, 1);
             }
-            memcpy(res->out + res->out_len, play, sizeof play);
+            for (size_t i = 0; i < PULL; i++) {
+                res->out[res->out_len + i] = play[i * (size_t)s->channels];
+                if (s->channels == 2) {
+                    int d = abs(play[2 * i] - play[2 * i + 1]);
+                    if (d > res->lr_diff) res->lr_diff = d;
+                }
+            }
             res->out_len += PULL;
             if (now % 1000000 == 0 && res->seconds < 128) {
                 mxrtc_audio_jb_stats st;
@@ -415,6 +428,26 @@ static void loss_case(double loss, const char *name) {
 static void loss_5(void **state) { (void)state; loss_case(0.05, "loss 5%"); }
 static void loss_10(void **state) { (void)state; loss_case(0.10, "loss 10%"); }
 static void loss_20(void **state) { (void)state; loss_case(0.20, "loss 20%"); }
+
+/* Stereo output of a mono stream (libopus upmixes): the same path with
+ * interleaved pairs, through loss, FEC, PLC and time stretching. */
+static void stereo_output(void **state) {
+    (void)state;
+    scenario s;
+    scenario_init(&s);
+    s.channels = 2;
+    s.loss = 0.10;
+    s.seconds = 6;
+    s.seed = 5;
+    result r;
+    run(&s, &r);
+    print_result("stereo 10%", &r);
+    check_tone(&r, 1.0, s.seconds, 1000.0);
+    assert_true(concealed_ratio(&r) < 0.9 * s.loss);
+    assert_true(r.st.accelerate_samples + r.st.expand_samples > 0);
+    assert_true(r.lr_diff <= 1);   /* libopus rounds each channel on its own */
+    free(r.out);
+}
 
 /* ---- clock drift ---------------------------------------------------------- */
 
@@ -780,6 +813,7 @@ int main(void) {
         cmocka_unit_test(loss_5),
         cmocka_unit_test(loss_10),
         cmocka_unit_test(loss_20),
+        cmocka_unit_test(stereo_output),
         cmocka_unit_test(drift_sender_fast),
         cmocka_unit_test(drift_sender_slow),
         cmocka_unit_test(dtx_is_not_loss),
