@@ -99,6 +99,7 @@ struct mxrtc_audio_jb {
     bool last_was_dtx_frame;
     bool concealing;
     uint64_t prov_samples;      /* underrun concealment not yet classified */
+    uint64_t prov_advanced;     /* the part of it that let the timeline pass (could be DTX) */
     bool prov_underrun;
     uint64_t since_start;       /* packets measured since the stream (re)started */
 
@@ -288,6 +289,7 @@ static void restart_stream(mxrtc_audio_jb *jb) {
     jb->state = ST_IDLE;
     jb->concealing = false;
     jb->prov_samples = 0;
+    jb->prov_advanced = 0;
     jb->prov_underrun = false;
     jb->since_start = 0;
     jb->win_head = jb->win_count = 0;
@@ -563,13 +565,18 @@ static void conceal_count(mxrtc_audio_jb *jb, uint64_t n) {
  * really DTX: count it as such. */
 static void settle_provisional(mxrtc_audio_jb *jb, int64_t seq_gap) {
     if (!jb->prov_samples) return;
-    if (seq_gap <= 0) {
-        jb->st.concealed_samples -= jb->prov_samples;
-        jb->st.dtx_samples += jb->prov_samples;
-        if (jb->prov_underrun && jb->st.underruns) jb->st.underruns--;
-        if (jb->st.concealment_events) jb->st.concealment_events--;
+    /* Only concealment that let the timeline pass can have been DTX; what
+     * was inserted while waiting for a late packet stays an underrun. */
+    if (seq_gap <= 0 && jb->prov_advanced) {
+        jb->st.concealed_samples -= jb->prov_advanced;
+        jb->st.dtx_samples += jb->prov_advanced;
+        if (jb->prov_advanced == jb->prov_samples) {
+            if (jb->prov_underrun && jb->st.underruns) jb->st.underruns--;
+            if (jb->st.concealment_events) jb->st.concealment_events--;
+        }
     }
     jb->prov_samples = 0;
+    jb->prov_advanced = 0;
     jb->prov_underrun = false;
 }
 
@@ -621,6 +628,7 @@ static size_t produce(mxrtc_audio_jb *jb, bool certain, bool delay_low) {
                 jb->prov_underrun = true;
             }
             jb->prov_samples += n;
+            if (!delay_low) jb->prov_advanced += n;
         }
         if (!delay_low) jb->play_ts += (int64_t)n;
         else jb->st.expand_samples += n;
