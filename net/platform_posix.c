@@ -16,13 +16,14 @@
 #include <sys/eventfd.h>
 #endif
 
+#include "net/platform_posix.h"
 #include "net/platform.h"
 
 _Static_assert(sizeof(pthread_t) <= sizeof(mxrtc_net_thread), "thread storage");
 _Static_assert(sizeof(pthread_mutex_t) <= sizeof(mxrtc_net_mutex), "mutex storage");
 _Static_assert(sizeof(pthread_cond_t) <= sizeof(mxrtc_net_cond), "cond storage");
 
-static socklen_t to_sockaddr(const mxrtc_addr *a, struct sockaddr_storage *ss) {
+socklen_t mxrtc_net_to_sockaddr(const mxrtc_addr *a, struct sockaddr_storage *ss) {
     memset(ss, 0, sizeof *ss);
     if (a->family == MXRTC_AF_INET4) {
         struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -71,7 +72,7 @@ static int set_nonblocking(int fd) {
 
 int mxrtc_net_udp_open(const mxrtc_addr *addr, mxrtc_net_sock *out, mxrtc_addr *bound) {
     struct sockaddr_storage ss;
-    socklen_t sl = to_sockaddr(addr, &ss);
+    socklen_t sl = mxrtc_net_to_sockaddr(addr, &ss);
     *out = MXRTC_NET_SOCK_INVALID;
     if (!sl) return MXRTC_ERR_INVALID_ARGUMENT;
     int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
@@ -110,7 +111,7 @@ void mxrtc_net_udp_multicast_prepare(mxrtc_net_sock s, int family) {
 
 int mxrtc_net_tcp_connect(const mxrtc_addr *to, mxrtc_net_sock *out) {
     struct sockaddr_storage ss;
-    socklen_t sl = to_sockaddr(to, &ss);
+    socklen_t sl = mxrtc_net_to_sockaddr(to, &ss);
     *out = MXRTC_NET_SOCK_INVALID;
     if (!sl) return MXRTC_ERR_INVALID_ARGUMENT;
     int fd = socket(ss.ss_family, SOCK_STREAM, 0);
@@ -138,7 +139,7 @@ int mxrtc_net_tcp_connect_result(mxrtc_net_sock s) {
 
 int mxrtc_net_udp_send(mxrtc_net_sock s, const mxrtc_addr *to, const uint8_t *data, size_t len) {
     struct sockaddr_storage ss;
-    socklen_t sl = to_sockaddr(to, &ss);
+    socklen_t sl = mxrtc_net_to_sockaddr(to, &ss);
     if (!sl) return MXRTC_ERR_INVALID_ARGUMENT;
     for (;;) {
         ssize_t w = sendto(s, data, len, MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);

@@ -8,24 +8,8 @@
 #include <unistd.h>
 
 #include "net/clock.h"
+#include "net/platform_posix.h"
 #include "net/turn_socket.h"
-
-static socklen_t to_sockaddr(const mxrtc_addr *a, struct sockaddr_storage *ss) {
-    memset(ss, 0, sizeof *ss);
-    if (a->family == MXRTC_AF_INET4) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(a->port);
-        memcpy(&s4->sin_addr, a->ip, 4);
-        return sizeof *s4;
-    }
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons(a->port);
-    memcpy(&s6->sin6_addr, a->ip, 16);
-    s6->sin6_scope_id = a->scope_id;
-    return sizeof *s6;
-}
 
 int mxrtc_net_turn_open(mxrtc_net_turn *t, const mxrtc_addr *server, const mxrtc_turn_config *cfg,
                         mxrtc_net_turn_event_fn on_event, void *user) {
@@ -38,7 +22,7 @@ int mxrtc_net_turn_open(mxrtc_net_turn *t, const mxrtc_addr *server, const mxrtc
     t->user = user;
     t->deadline = MXRTC_TIME_NEVER;
     struct sockaddr_storage ss;
-    socklen_t sl = to_sockaddr(server, &ss);
+    socklen_t sl = mxrtc_net_to_sockaddr(server, &ss);
     int type = cfg->transport == MXRTC_TURN_UDP ? SOCK_DGRAM : SOCK_STREAM;
     t->fd = socket(ss.ss_family, type, 0);
     if (t->fd < 0) return MXRTC_ERR_IO;
