@@ -33,6 +33,7 @@
 #include "net/engine_peer.h"
 #include "net/interfaces.h"
 #include "net/runner.h"
+#include "peer/peer.h"
 #include "stun/turn_uri.h"
 #include "tools/media/media.h"
 #include "tools/peer_mode.h"
@@ -348,7 +349,15 @@ static void on_video_frame(const mxrtc_picture *pic, mxrtc_time_us now) {
     for (unsigned y = 0; y < chh; y++) memcpy(d + (size_t)y * cw, pic->u + (size_t)y * pic->stride_u, cw);
     d += (size_t)cw * chh;
     for (unsigned y = 0; y < chh; y++) memcpy(d + (size_t)y * cw, pic->v + (size_t)y * pic->stride_v, cw);
-    if (!g.video_done) mxrtc_i420_mean_rgb(g.rx_pic, w, h, g.video_rgb);
+    if (!g.video_done) {
+        /* In the colour space the sender signalled (Chromium: BT.709 full
+         * range), else BT.601 limited range. */
+        uint8_t cs[4];
+        if (mxrtc_peer_video_colour_space(g.peer, cs) == MXRTC_OK)
+            mxrtc_i420_mean_rgb_cs(g.rx_pic, w, h, cs[2], (cs[3] >> 4) == 2, g.video_rgb);
+        else
+            mxrtc_i420_mean_rgb(g.rx_pic, w, h, g.video_rgb);
+    }
     if (g.o.record_video) {
         if (!g.y4m_out_open && mxrtc_y4m_writer_open(&g.y4m_out, g.o.record_video, w, h, 30, 1) == MXRTC_OK)
             g.y4m_out_open = true;
