@@ -773,7 +773,7 @@ int mxrtc_peer_mode(int argc, char **argv) {
     /* Signalling loop: stdin lines, wake-ups from the I/O thread, signals. */
     char *buf = NULL;
     size_t blen = 0, bcap = 0;
-    bool bye = false, eof = false;
+    bool bye = false, eof = false, timed_out = false;
     mxrtc_time_us deadline = g.start_us + (mxrtc_time_us)(g.o.timeout_s * 1e6) + 30000000;
     while (!bye && !eof && !g.stop_signal) {
         struct pollfd fds[2] = {{0, POLLIN, 0}, {g.wake[0], POLLIN, 0}};
@@ -781,6 +781,7 @@ int mxrtc_peer_mode(int argc, char **argv) {
         if (n < 0 && errno != EINTR) break;
         if (mxrtc_net_now() > deadline && !g.result_written) {
             diag("timed out without a result");
+            timed_out = true;
             break;
         }
         if (fds[1].revents & POLLIN) {
@@ -839,7 +840,7 @@ int mxrtc_peer_mode(int argc, char **argv) {
     call(&c);
     pm_cmd nop = {.kind = CMD_NOOP};
     call(&nop);
-    status = 0;
+    status = timed_out ? 1 : 0;
 out:
     mxrtc_net_runner_free(g.runner);
     mxrtc_peer_free(g.peer);
