@@ -33,6 +33,7 @@
 #include "net/engine_peer.h"
 #include "net/interfaces.h"
 #include "net/runner.h"
+#include "codecs/codec.h"
 #include "peer/peer.h"
 #include "stun/turn_uri.h"
 #include "tools/media/media.h"
@@ -88,6 +89,11 @@ typedef struct pm {
     bool wav_out_open;
     mxrtc_y4m_file y4m_out;
     bool y4m_out_open;
+    mxrtc_ivf_file ivf_out;          /* --record-video *.ivf: decoded pictures re-encoded */
+    bool ivf_out_open;
+    mxrtc_video_encoder *rec_enc;
+    uint8_t *rec_buf;
+    mxrtc_time_us rec_t0;
     /* measurements */
     int16_t *rx_pcm;                 /* PM_DETECT_FRAMES after the settle time */
     size_t rx_n;
@@ -249,10 +255,19 @@ static bool sends_video(void) {
 
 static void push_video(mxrtc_time_us now) {
     if (g.ivf_in_open) {
+        /* Encoded frames: wait for the connection (frames pushed before it
+         * are dropped, and the keyframe with them), loop at the end of the
+         * file so that its first keyframe comes round again. */
+        if (g.state != MXRTC_PEER_STATE_CONNECTED) return;
         uint32_t size = 0;
         uint64_t pts = 0;
         int rc = mxrtc_ivf_reader_read(&g.ivf_in, g.ivf_buf, MXRTC_IVF_MAX_FRAME, &size, &pts);
-        if (rc != 1) return;  /* end of file: nothing more to send */
+        if (rc == 0) {
+            mxrtc_ivf_close(&g.ivf_in);
+            g.ivf_in_open = mxrtc_ivf_reader_open(&g.ivf_in, g.o.video_file) == MXRTC_OK;
+            if (g.ivf_in_open) rc = mxrtc_ivf_reader_read(&g.ivf_in, g.ivf_buf, MXRTC_IVF_MAX_FRAME, &size, &pts);
+        }
+        if (rc != 1) return;
         /* VP8 (RFC 6386 §9.1): bit 0 of the first byte is 0 on a keyframe;
          * VP9 (profile 0-2 uncompressed header): show_existing 0, frame_type 0. */
         int key = g.ivf_in.info.codec == MXRTC_IVF_VP8 ? !(g.ivf_buf[0] & 1) : !(g.ivf_buf[0] & 0x04);
@@ -260,7 +275,14 @@ static void push_video(mxrtc_time_us now) {
         return;
     }
     if (g.y4m_in_open) {
-        if (mxrtc_y4m_reader_read(&g.y4m_in, g.picture, mxrtc_i420_size(g.pic_w, g.pic_h)) != 1) return;
+        size_t fb = mxrtc_i420_size(g.pic_w, g.pic_h);
+        int rc = mxrtc_y4m_reader_read(&g.y4m_in, g.picture, fb);
+        if (rc == 0) {  /* loop at the end of the file */
+            mxrtc_y4m_close(&g.y4m_in);
+            g.y4m_in_open = mxrtc_y4m_reader_open(&g.y4m_in, g.o.video_file) == MXRTC_OK;
+            if (g.y4m_in_open) rc = mxrtc_y4m_reader_read(&g.y4m_in, g.picture, fb);
+        }
+        if (rc != 1) return;
     } else {
         mxrtc_pattern_fill(g.picture, g.pic_w, g.pic_h, g.o.rgb, g.frame_index, 0);
     }
@@ -327,6 +349,43 @@ static bool tick(void *user, mxrtc_peer *p, mxrtc_time_us now, int first) {
     }
 }
 
+static bool is_ivf(const char *path) {
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".ivf");
+}
+
+#define PM_REC_BUF (1024 * 1024)
+
+/* IVF recording: the peer hands out decoded pictures, not the received
+ * bitstream, so they are encoded again (VP8, 2 Mbit/s, keyframe every 2 s);
+ * the file has the first picture's size (others are skipped). */
+static void record_ivf(const mxrtc_picture *pic, unsigned w, unsigned h, mxrtc_time_us now) {
+    if (!g.ivf_out_open) {
+        if (g.rec_buf) return;  /* failed before */
+        g.rec_buf = malloc(PM_REC_BUF);
+        mxrtc_video_encoder_config ec;
+        mxrtc_video_encoder_config_init(&ec, MXRTC_CODEC_VP8);
+        ec.width = (int)w;
+        ec.height = (int)h;
+        ec.bitrate_bps = 2000000;
+        ec.keyframe_max_distance = 60;
+        mxrtc_ivf_info info = {MXRTC_IVF_VP8, w, h, 1000, 1, 0};
+        if (!g.rec_buf || mxrtc_video_encoder_new(&g.rec_enc, &ec, NULL, NULL) != MXRTC_OK ||
+            mxrtc_ivf_writer_open(&g.ivf_out, g.o.record_video, &info) != MXRTC_OK) {
+            diag("--record-video: cannot start the IVF recording");
+            return;
+        }
+        g.ivf_out_open = true;
+        g.rec_t0 = now;
+    }
+    if (g.ivf_out.info.width != w || g.ivf_out.info.height != h) return;
+    mxrtc_i420 in = {pic->y, pic->u, pic->v, pic->stride_y, pic->stride_u, pic->stride_v, pic->width, pic->height, now};
+    mxrtc_encoded_frame ef;
+    memset(&ef, 0, sizeof ef);
+    if (mxrtc_video_encode(g.rec_enc, &in, g.rec_buf, PM_REC_BUF, &ef) == MXRTC_OK && ef.len)
+        mxrtc_ivf_writer_write(&g.ivf_out, g.rec_buf, ef.len, (now - g.rec_t0) / 1000);
+}
+
 static void on_video_frame(const mxrtc_picture *pic, mxrtc_time_us now) {
     g.frames_decoded++;
     if (!g.first_frame_us) {
@@ -358,7 +417,9 @@ static void on_video_frame(const mxrtc_picture *pic, mxrtc_time_us now) {
         else
             mxrtc_i420_mean_rgb(g.rx_pic, w, h, g.video_rgb);
     }
-    if (g.o.record_video) {
+    if (g.o.record_video && is_ivf(g.o.record_video)) {
+        record_ivf(pic, w, h, now);
+    } else if (g.o.record_video) {
         if (!g.y4m_out_open && mxrtc_y4m_writer_open(&g.y4m_out, g.o.record_video, w, h, 30, 1) == MXRTC_OK)
             g.y4m_out_open = true;
         if (g.y4m_out_open && g.y4m_out.info.width == w && g.y4m_out.info.height == h)
@@ -526,7 +587,7 @@ static void usage_peer(void) {
     fprintf(stderr,
             "usage: mxrtc peer --offer|--answer [--audio-hz N] [--video-rgb R,G,B]\n"
             "                  [--audio-file WAV] [--video-file Y4M|IVF] [--record-audio WAV]\n"
-            "                  [--record-video Y4M] [--renegotiate] [--relay-only]\n"
+            "                  [--record-video Y4M|IVF] [--renegotiate] [--relay-only]\n"
             "                  [--turn URI --turn-user U --turn-pass P] [--mdns on|off]\n"
             "                  [--hangup] [--timeout S] [--name X]\n");
 }
@@ -584,10 +645,8 @@ static int parse_opts(int argc, char **argv, pm_opts *o) {
     }
     if (o->record_video) {
         size_t n = strlen(o->record_video);
-        if (n < 4 || strcmp(o->record_video + n - 4, ".y4m")) {
-            /* Recording needs the encoded frames for IVF, which the peer
-             * does not hand out (it decodes): not done yet. */
-            fprintf(stderr, "mxrtc peer: --record-video supports .y4m only (IVF: not implemented)\n");
+        if (n < 4 || (strcmp(o->record_video + n - 4, ".y4m") && strcmp(o->record_video + n - 4, ".ivf"))) {
+            fprintf(stderr, "mxrtc peer: --record-video wants a .y4m or .ivf file\n");
             return -1;
         }
     }
@@ -683,6 +742,9 @@ static void close_media(void) {
     if (g.ivf_in_open) mxrtc_ivf_close(&g.ivf_in);
     if (g.wav_out_open) mxrtc_wav_writer_close(&g.wav_out);
     if (g.y4m_out_open) mxrtc_y4m_close(&g.y4m_out);
+    if (g.ivf_out_open) mxrtc_ivf_close(&g.ivf_out);
+    mxrtc_video_encoder_free(g.rec_enc);
+    free(g.rec_buf);
     free(g.ivf_buf);
     free(g.picture);
     free(g.rx_pcm);
