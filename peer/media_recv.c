@@ -187,6 +187,13 @@ static void on_video(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_rtp_packet *p
         p->vgap_since = MXRTC_TIME_NEVER;
     }
     if (!from_rtx) {
+        /* The sender's colour space, sent with keyframes (4 bytes without
+         * HDR metadata, 28 with); kept for the host. */
+        const mxrtc_rtp_ext *cs = p->video_sec.colour_ext ? mxrtc_rtp_find_ext(pkt, p->video_sec.colour_ext) : NULL;
+        if (cs && cs->len >= 4) {
+            memcpy(p->video_colour, cs->data, 4);
+            p->have_video_colour = true;
+        }
         mxrtc_receive_stats_update(&rx->stats, pkt->seq, pkt->ts, pkt->payload_len, now);
         rx->packets++;
         rx->bytes += pkt->payload_len;
@@ -291,4 +298,11 @@ mxrtc_time_us mxrtc_peer_media_deadline(const mxrtc_peer *p) {
     if (p->vgap_since != MXRTC_TIME_NEVER && p->vgap_since + reorder_wait(p) < d)
         d = p->vgap_since + reorder_wait(p);
     return d;
+}
+
+int mxrtc_peer_video_colour_space(const mxrtc_peer *p, uint8_t out[4]) {
+    if (!p || !out) return MXRTC_ERR_INVALID_ARGUMENT;
+    if (!p->have_video_colour) return MXRTC_ERR_NOT_FOUND;
+    memcpy(out, p->video_colour, 4);
+    return MXRTC_OK;
 }

@@ -13,6 +13,7 @@
 #include "base/log.h"
 
 static const char MID_URI[] = "urn:ietf:params:rtp-hdrext:sdes:mid";   /* RFC 8843 §15.1 */
+static const char COLOUR_URI[] = "http://www.webrtc.org/experiments/rtp-hdrext/color-space";
 
 int mxrtc_peer_ensure_ice(mxrtc_peer *p, mxrtc_time_us now, bool controlling) {
     if (p->ice) return MXRTC_OK;
@@ -204,9 +205,13 @@ static void read_codecs(peer_section *sec, const mxrtc_sdp_media *am) {
         sec->rtx_pt = sec->pt_rtx[0];
     }
     sec->mid_ext = 0;
-    for (uint32_t i = 0; i < am->a.extmap_count; i++)
+    sec->colour_ext = 0;
+    for (uint32_t i = 0; i < am->a.extmap_count; i++) {
         if (!strcmp(am->a.extmaps[i].uri, MID_URI) && am->a.extmaps[i].id <= 14)
             sec->mid_ext = (uint8_t)am->a.extmaps[i].id;
+        if (!strcmp(am->a.extmaps[i].uri, COLOUR_URI) && am->a.extmaps[i].id <= 14)
+            sec->colour_ext = (uint8_t)am->a.extmaps[i].id;
+    }
 }
 
 static void read_remote_ssrcs(peer_section *sec, const mxrtc_sdp_media *rm) {

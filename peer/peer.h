@@ -59,6 +59,7 @@ typedef struct peer_section {
     int16_t pt_rtx[16];      /* ... and its RTX pt (-1 none) */
     unsigned pt_count;
     uint8_t mid_ext;         /* a=extmap id of sdes:mid, 0 none */
+    uint8_t colour_ext;      /* a=extmap id of webrtc color-space, 0 none */
     bool send, recv;         /* our side of the direction */
     uint32_t remote_ssrc, remote_rtx_ssrc; /* signalled, 0 if not */
 } peer_section;
@@ -165,6 +166,8 @@ struct mxrtc_peer {
     mxrtc_time_us vgap_since; /* MXRTC_TIME_NEVER: not waiting for a gap */
     bool frame_pending;      /* a decoded picture to announce at the end of the input */
     mxrtc_picture frame_pic;
+    uint8_t video_colour[4];     /* last color-space extension received (primaries, transfer, matrix, range) */
+    bool have_video_colour;
     bool pli_due;
     mxrtc_time_us last_pli;
 
@@ -231,5 +234,12 @@ void mxrtc_peer_send_feedback(mxrtc_peer *p, mxrtc_time_us now, bool pli, const 
                               size_t nseq);
 void mxrtc_peer_send_bye(mxrtc_peer *p, mxrtc_time_us now);
 void mxrtc_peer_handle_rtcp(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *data, size_t len);
+
+/* Internal (not in the ABI yet): the colour space the remote video sender
+ * signalled with the webrtc color-space RTP header extension, as its four
+ * bytes (H.273 primaries, transfer, matrix; range << 4 | chroma siting:
+ * range 1 limited, 2 full). MXRTC_ERR_NOT_FOUND when none was received (the
+ * picture is then BT.601 limited range). For tools that measure colours. */
+int mxrtc_peer_video_colour_space(const mxrtc_peer *p, uint8_t out[4]);
 
 #endif

@@ -1,20 +1,49 @@
 #!/usr/bin/env bash
-# The main job, until calls work: installs what is needed, builds mxrtc,
-# starts a local coturn on 127.0.0.1, and runs `mxrtc turn-demo` over UDP,
-# TCP and TLS: two TURN allocations relay numbered messages to each other
-# both ways, with the round-trip time through the relay, then deallocate.
+# The main job: installs what is needed (with --interop: chromium, node, npm,
+# and the harness's playwright-core), builds mxrtc, and runs a real call
+# between `mxrtc peer` (side A, the offerer) and headless Chromium (side B)
+# with the interop harness's case 1: audio and video both ways, Chromium's
+# mDNS .local candidates, content checked on both sides. It prints the call
+# summary (time from offer to first decoded audio, the tone and colour each
+# side received). Then, as a second part, `mxrtc turn-demo` against a local
+# coturn over UDP, TCP and TLS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --interop
+LOCK_SUM=$(sha256sum tests/interop/package-lock.json | cut -d' ' -f1)
+if [[ "$(cat tests/interop/node_modules/.mxrtc-lock.sha256 2>/dev/null)" != "$LOCK_SUM" ]]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/interop --no-audit --no-fund
+  echo "$LOCK_SUM" > tests/interop/node_modules/.mxrtc-lock.sha256
+fi
 BUILD=${MXRTC_BUILD_DIR:-build-demo}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXRTC_BUILD_TESTS=OFF >/dev/null
 cmake --build "$BUILD" --target mxrtc_tool
+status=0
+
+# ---- part 1: an mxrtc <-> Chromium call ----
+# As root each side runs in its own network namespace (run.js); otherwise
+# the two use this machine's interfaces.
+NETNS=()
+if [[ "$(id -u)" != 0 ]]; then NETNS=(--netns off); fi
+echo "== a call: mxrtc peer (A, offers: 1000 Hz, RGB 200,40,60) <-> Chromium (B, answers: 660 Hz, RGB 40,110,210)"
+LOG=$(mktemp /tmp/mxrtc-demo-call.XXXXXX)
+if node tests/interop/run.js "${NETNS[@]}" --cases 1 "$BUILD/tools/mxrtc peer" \
+     "node tests/interop/chromium_peer.js" > "$LOG" 2>&1; then
+  call=ok
+else
+  call=failed
+  status=1
+fi
+grep -E '^case |^  (offer to|A:|B:|failure)|passed' "$LOG" || true
+[[ $call == failed ]] && { echo "(full log: $LOG)"; } || rm -f "$LOG"
+echo "call: $call"
+
+# ---- part 2: the TURN relay demo ----
 DIR=$(mktemp -d /tmp/mxrtc-demo.XXXXXX)
 trap 'tests/turn/coturn.sh stop "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
 tests/turn/coturn.sh start "$DIR" > "$DIR/env.sh"
 # shellcheck disable=SC1091
 . "$DIR/env.sh"
-status=0
 for uri in "turn:127.0.0.1:$MXRTC_COTURN_LT_PORT?transport=udp" \
            "turn:127.0.0.1:$MXRTC_COTURN_LT_PORT?transport=tcp" \
            "turns:127.0.0.1:$MXRTC_COTURN_LT_TLS_PORT"; do

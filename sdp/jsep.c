@@ -32,6 +32,10 @@ static const ext_def EXTS[] = {
     { "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", 2, true, true },
     { "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", 3, true, true },
     { "urn:ietf:params:rtp-hdrext:sdes:mid", 4, true, true },                           /* RFC 8843 §15.1 */
+    /* Received only: the sender's colour space (matrix, range). Chromium
+     * captures a canvas as BT.709 full range and says so here; without it
+     * a receiver assumes BT.601 limited range and shifts the colours. */
+    { "http://www.webrtc.org/experiments/rtp-hdrext/color-space", 8, false, true },
 };
 
 /* RTCP feedback we implement (RFC 4585 nack, pli; RFC 5104 fir; REMB; TWCC). */

@@ -10,7 +10,9 @@
  * channel to the second's relay and the second permit the first, then sends
  * N numbered messages from each to the other through the relay and reports
  * what arrived, the round-trip time through the server, and deallocates.
- * The `peer` and Matrix modes come with their issues.
+ * mxrtc peer --offer|--answer [options]: one side of a call with JSON-lines
+ * signalling on stdin/stdout (tools/peer_mode.c, docs/interop.md).
+ * The Matrix modes come with their issue.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <netdb.h>
@@ -24,6 +26,7 @@
 #include "net/clock.h"
 #include "net/turn_socket.h"
 #include "stun/turn_uri.h"
+#include "tools/peer_mode.h"
 
 typedef struct side {
     const char *name;
@@ -44,6 +47,7 @@ typedef struct side {
 static void usage(void) {
     fprintf(stderr,
             "usage: mxrtc version\n"
+            "       mxrtc peer --offer|--answer [options]   (mxrtc peer --help)\n"
             "       mxrtc turn-demo --uri turn:HOST[:PORT][?transport=udp|tcp] --user USER --pass PASS\n"
             "                       [--ca FILE] [--tls-name NAME] [--count N]\n");
 }
@@ -287,6 +291,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "turn-demo")) return turn_demo(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "peer")) return mxrtc_peer_mode(argc - 2, argv + 2);
     usage();
     return 2;
 }

@@ -13,6 +13,9 @@
 #include <cmocka.h>
 
 #include "peer_harness.h"
+#include "peer/peer.h"
+#include "rtp/rtp.h"
+#include "dtls/dtls.h"
 
 #define SDP_CAP 16384
 
@@ -119,6 +122,49 @@ static void test_video_call(void **state) {
     h_free(&h);
 }
 
+
+/* The webrtc color-space header extension (Chromium tags its canvas capture
+ * BT.709 full range with it): negotiated by id for video, and the value a
+ * received packet carries is kept for the host. A's video packet is built
+ * by hand with the extension and protected with A's own SRTP session. */
+static void test_colour_space_extension(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 13, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_SENDRECV);
+    start_audio(&h);
+    start_video(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "a=extmap:8 http://www.webrtc.org/experiments/rtp-hdrext/color-space"));
+    h_run(&h, h.now + 2000000);
+    mxrtc_peer *a = h.s[0].p, *b = h.s[1].p;
+    assert_int_equal(b->video_sec.colour_ext, 8);
+    uint8_t cs[4];
+    /* mxrtc itself sends untagged BT.601 limited range. */
+    assert_int_equal(mxrtc_peer_video_colour_space(b, cs), MXRTC_ERR_NOT_FOUND);
+    assert_non_null(a->srtp);
+    mxrtc_rtp_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.pt = a->video_sec.pt;
+    pkt.seq = (uint16_t)(a->vtx.seq + 1000);
+    pkt.ts = 1234;
+    pkt.ssrc = a->vtx.ssrc;
+    const uint8_t bt709_full[4] = {1, 1, 1, 2 << 4};   /* primaries, transfer, matrix BT.709; range full */
+    assert_int_equal(mxrtc_rtp_add_ext(&pkt, 8, bt709_full, 4), MXRTC_OK);
+    const uint8_t payload[4] = {0x10, 0, 0, 0};         /* a VP8 descriptor, S bit */
+    pkt.payload = payload;
+    pkt.payload_len = sizeof payload;
+    uint8_t buf[256];
+    int n = mxrtc_rtp_write(&pkt, buf, sizeof buf);
+    assert_true(n > 0);
+    size_t len = 0;
+    assert_int_equal(mxrtc_srtp_protect_rtp(a->srtp, buf, (size_t)n, sizeof buf, &len), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_handle_datagram(b, h.now, &h.s[1].addr, &h.s[0].addr, buf, len), MXRTC_OK);
+    h_drain(&h, 1);
+    assert_int_equal(mxrtc_peer_video_colour_space(b, cs), MXRTC_OK);
+    assert_memory_equal(cs, bt709_full, 4);
+    assert_int_equal(mxrtc_peer_video_colour_space(NULL, cs), MXRTC_ERR_INVALID_ARGUMENT);
+    h_free(&h);
+}
 
 /* Puts VP9 (and its RTX) before VP8 on the m=video line, so the answerer
  * picks it: RFC 3264 §6.1, the answer keeps the offer's preference order. */
@@ -402,6 +448,7 @@ int main(void) {
         cmocka_unit_test(test_audio_call),
         cmocka_unit_test(test_video_call),
         cmocka_unit_test(test_vp9_call),
+        cmocka_unit_test(test_colour_space_extension),
         cmocka_unit_test(test_push_encoded),
         cmocka_unit_test(test_early_trickle),
         cmocka_unit_test(test_nat_call),

@@ -217,7 +217,11 @@ static void answer_chrome_offer(void **state) {
         assert_int_equal(find_ext(&v->a, URI_MID)->id, 4);
         assert_int_equal(find_ext(&v->a, URI_TWCC)->id, 3);
         assert_null(find_ext(&v->a, "urn:ietf:params:rtp-hdrext:toffset"));
-        assert_int_equal(v->a.extmap_count, 3);
+        /* The colour space Chrome's canvas capture is tagged with (BT.709
+         * full range): accepted so that we can convert its pictures. */
+        assert_int_equal(find_ext(&v->a, "http://www.webrtc.org/experiments/rtp-hdrext/color-space")->id, 8);
+        assert_null(find_ext(&a->a, "http://www.webrtc.org/experiments/rtp-hdrext/color-space"));
+        assert_int_equal(v->a.extmap_count, 4);
         /* DTLS client role, our credentials, both directions. */
         assert_int_equal(a->a.setup, MXRTC_SDP_SETUP_ACTIVE);
         assert_int_equal(v->a.setup, MXRTC_SDP_SETUP_ACTIVE);

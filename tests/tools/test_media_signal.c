@@ -102,6 +102,32 @@ static void colours_survive_i420(void **state) {
     free(pic);
 }
 
+/* The planes Chromium's canvas capture produced for (200,40,60), measured in
+ * an interop call (BT.709 full range, tagged with the color-space RTP
+ * extension): Y 75, U 119, V 207. Read as BT.709 full range they give the
+ * colour back; read as BT.601 limited range they are 32 off in green. */
+static void colour_space_conversion(void **state) {
+    (void)state;
+    const unsigned w = 16, h = 16;
+    uint8_t pic[16 * 16 * 3 / 2];
+    memset(pic, 75, (size_t)w * h);
+    memset(pic + w * h, 119, w * h / 4);
+    memset(pic + w * h + w * h / 4, 207, w * h / 4);
+    uint8_t rgb[3];
+    assert_int_equal(mxrtc_i420_mean_rgb_cs(pic, w, h, 1, 1, rgb), MXRTC_OK);
+    const uint8_t want[3] = {200, 40, 60};
+    for (int c = 0; c < 3; c++) assert_true(abs((int)rgb[c] - (int)want[c]) <= 2);
+    assert_int_equal(mxrtc_i420_mean_rgb(pic, w, h, rgb), MXRTC_OK);
+    assert_true(abs((int)rgb[1] - 40) > 20);
+    /* BT.601 limited through the _cs function equals the plain one. */
+    uint8_t a[3], b[3];
+    assert_int_equal(mxrtc_pattern_fill(pic, w, h, want, 0, 0), MXRTC_OK);
+    assert_int_equal(mxrtc_i420_mean_rgb(pic, w, h, a), MXRTC_OK);
+    assert_int_equal(mxrtc_i420_mean_rgb_cs(pic, w, h, 6, 0, b), MXRTC_OK);
+    for (int c = 0; c < 3; c++) assert_true(abs((int)a[c] - (int)b[c]) <= 1);
+    assert_int_equal(mxrtc_i420_mean_rgb_cs(pic, 0, h, 1, 1, b), MXRTC_ERR_INVALID_ARGUMENT);
+}
+
 static void moving_bar_moves(void **state) {
     (void)state;
     const unsigned w = 120, h = 20;
@@ -131,6 +157,7 @@ int main(void) {
         cmocka_unit_test(full_scale_tone_does_not_wrap),
         cmocka_unit_test(colours_survive_i420),
         cmocka_unit_test(moving_bar_moves),
+        cmocka_unit_test(colour_space_conversion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,4 +222,13 @@ int mxrtc_pattern_fill(uint8_t *i420, unsigned width, unsigned height, const uin
  * for bad dimensions. */
 int mxrtc_i420_mean_rgb(const uint8_t *i420, unsigned width, unsigned height, uint8_t rgb[3]);
 
+/* The same in a given colour space: matrix is the H.273 MatrixCoefficients
+ * value (1 BT.709, anything else BT.601), full_range 1 for full-range
+ * samples (0..255), 0 for limited (16..235/240). What a receiver uses when
+ * the sender signalled its colour space (webrtc color-space RTP header
+ * extension: Chromium's canvas capture is BT.709 full range).
+ * INVALID_ARGUMENT for bad dimensions. */
+int mxrtc_i420_mean_rgb_cs(const uint8_t *i420, unsigned width, unsigned height, int matrix, int full_range,
+                           uint8_t rgb[3]);
+
 #endif

@@ -71,3 +71,28 @@ int mxrtc_i420_mean_rgb(const uint8_t *i420, unsigned width, unsigned height, ui
     rgb[2] = clamp_u8(1.164383 * y + 2.017232 * u);
     return MXRTC_OK;
 }
+
+int mxrtc_i420_mean_rgb_cs(const uint8_t *i420, unsigned width, unsigned height, int matrix, int full_range,
+                           uint8_t rgb[3]) {
+    if (!i420 || !rgb || !mxrtc_i420_size(width, height)) return MXRTC_ERR_INVALID_ARGUMENT;
+    size_t cw = (width + 1u) / 2u, ch = (height + 1u) / 2u;
+    double y = plane_mean(i420, (size_t)width * height);
+    double u = plane_mean(i420 + (size_t)width * height, cw * ch) - 128.0;
+    double v = plane_mean(i420 + (size_t)width * height + cw * ch, cw * ch) - 128.0;
+    if (!full_range) {
+        /* Limited range: Y in 16..235, chroma in 16..240 (BT.601/709). */
+        y = (y - 16.0) * (255.0 / 219.0);
+        u *= 255.0 / 224.0;
+        v *= 255.0 / 224.0;
+    }
+    /* H.273 MatrixCoefficients 1 is BT.709 (Kr 0.2126, Kb 0.0722); everything
+     * else is taken as BT.601 (Kr 0.299, Kb 0.114). */
+    double kr = matrix == 1 ? 0.2126 : 0.299, kb = matrix == 1 ? 0.0722 : 0.114, kg = 1.0 - kr - kb;
+    double r = y + 2.0 * (1.0 - kr) * v;
+    double b = y + 2.0 * (1.0 - kb) * u;
+    double g = (y - kr * r - kb * b) / kg;
+    rgb[0] = clamp_u8(r);
+    rgb[1] = clamp_u8(g);
+    rgb[2] = clamp_u8(b);
+    return MXRTC_OK;
+}
