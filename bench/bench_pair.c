@@ -58,7 +58,7 @@ mxrtc_allocator bench_counting_allocator(bench_counter *c) {
 
 /* ---- datagrams in flight ---------------------------------------------- */
 
-#define QCAP 8192
+#define QCAP 1024   /* datagrams in flight; a 50-packet frame and its RTCP fit */
 #define DMAX 1500
 
 typedef struct dgram {

@@ -63,12 +63,18 @@ for m in send recv floor-send floor-recv; do
   tot=$(awk '/^totals:/ { print $2 }' "$TMP/cg.$m")
   IR[$m]=$(awk -v t="$tot" -v n=$N_PACKETS 'BEGIN { printf "%.0f", t / n }')
 done
-# Where the send and receive overhead goes (inclusive cost of our functions).
-for m in send recv; do
-  callgrind_annotate --inclusive=yes "$TMP/cg.$m" 2>/dev/null |
-    grep -E 'mxrtc_|srtp_(protect|unprotect)' | head -12 |
-    awk -v n=$N_PACKETS '{ gsub(",", "", $1); printf "| %s | %.0f |\n", $NF, $1 / n }' >"$TMP/prof.$m"
-done
+# Where the instructions go: the heaviest functions by inclusive cost.
+prof() {   # prof MODE: a Markdown table body, instructions per packet
+  callgrind_annotate --inclusive=yes --auto=no --threshold=100 "$TMP/cg.$1" 2>/dev/null |
+    awk -v n=$N_PACKETS '
+      /PROGRAM TOTALS/ || /:main \[/ { next }
+      /^ *[0-9,]+ \( *[0-9.]+%\)  / {
+        c = $1; gsub(",", "", c); sub(/^ *[0-9,]+ \( *[0-9.]+%\)  /, "")
+        if ($0 !~ /\[/) next          # the same function again, by file only
+        gsub(/\[[^]]*\//, "[", $0)     # object path -> its basename
+        if ((k++ < 6 || /mxrtc_/) && rows++ < 16) printf "| `%s` | %.0f |\n", $0, c / n }'
+}
+for m in send recv floor-send floor-recv; do prof $m >"$TMP/prof.$m"; done
 
 # ---- section 4: size of libmxrtc.a (own code) versus the GStreamer set -------
 say "sizes"
@@ -113,9 +119,20 @@ CALL_LINE=$(grep '^call' "$TMP/mem.txt")
 valgrind --tool=massif --massif-out-file="$TMP/massif.out" "$BM" $MEM_SECONDS >/dev/null 2>"$TMP/massif.log"
 MASSIF_PEAK=$(awk -F= '/^mem_heap_B=/ { h = $2 } /^mem_heap_extra_B=/ { if (h + 0 > m) { m = h + 0; x = $2 + 0 } } END { print m }' "$TMP/massif.out")
 MASSIF_EXTRA=$(awk -F= '/^mem_heap_B=/ { h = $2 } /^mem_heap_extra_B=/ { if (h + 0 > m) { m = h + 0; x = $2 + 0 } } END { print x }' "$TMP/massif.out")
-# massif's peak is for the whole process: two peers plus the bench's own
-# picture buffers and datagram queue (counted separately below).
-BENCH_OWN=$(( 640 * 480 * 3 / 2 + 8192 * 1528 ))
+# massif's peak is for the whole process: who called malloc at the peak,
+# by library (the counting allocator's c_malloc stands for mxrtc itself).
+awk '/heap_tree=peak/ { p = 1; next } p && /^snapshot=/ { exit }
+     p && /^ n[0-9]+: / {
+       b = $2; $1 = ""; $2 = ""; who = "other"
+       if ($0 ~ /c_malloc/) who = "mxrtc (its allocations, through the counting mxrtc_allocator)"
+       else if ($0 ~ /bench_/) who = "the benchmark host (in-memory datagram queue, test picture)"
+       else if ($0 ~ /places, all below/) who = "other (each below massif 1% threshold)"
+       else if (match($0, /\(in [^)]*\)/)) { w = substr($0, RSTART + 4, RLENGTH - 5); sub(/.*\//, "", w); sub(/\.so.*/, ".so", w); who = w }
+       sum[who] += b }
+     END { for (w in sum) printf "%d\t%s\n", sum[w], w }' "$TMP/massif.out" | sort -rn >"$TMP/massif.by"
+BENCH_OWN=$(awk -F'\t' '/benchmark host/ { s += $1 } END { print s + 0 }' "$TMP/massif.by")
+MASSIF_NET=$((MASSIF_PEAK - BENCH_OWN))
+MASSIF_ROWS=$(awk -F'\t' '{ printf "| %s | %.2f MB |\n", $2, $1 / 1048576 }' "$TMP/massif.by")
 
 # ---- section 5: throughput --------------------------------------------------
 say "throughput ($TP_RUNS runs of $TP_PACKETS packets)"
@@ -125,6 +142,10 @@ TP_CPU=$(awk '/^median/ { sub("pps_cpu=", "", $3); print $3 }' "$TMP/tp.txt")
 # The same packets through the bare SRTP floor, timed the same way: one
 # protect plus one unprotect per packet (libsrtp2 alone, no RTP, no peer).
 FLOOR_PPS=$(awk -v s="${IR[floor-send]}" -v r="${IR[floor-recv]}" 'BEGIN { print s + r }')
+
+OUTQ=$(awk '/define PEER_OUTQ_BYTES/ { $1 = ""; $2 = ""; sub(/\/\*.*/, ""); print }' "$ROOT/peer/peer.h" | tr -d ' ()' | awk -F'*' '{ p = 1; for (i = 1; i <= NF; i++) p *= $i; print p }')
+VFMAX=$(awk '/define PEER_VIDEO_FRAME_MAX/ { $1 = ""; $2 = ""; sub(/\/\*.*/, ""); print }' "$ROOT/peer/peer.h" | tr -d ' ()' | awk -F'*' '{ p = 1; for (i = 1; i <= NF; i++) p *= $i; print p }')
+SRTP_BACKEND=$(ldd "$(ldconfig -p | awk '/libsrtp2.so.1 / { print $NF; exit }')" | awk '/libnss3|libcrypto/ { print $1 }' | tr '\n' ' ' | sed 's/ $//')
 
 # ---- machine ---------------------------------------------------------------
 CPU=$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
@@ -180,7 +201,7 @@ figure means). Counts (instructions, bytes) are deterministic; the one timing
 | 4c | … versus the same GStreamer files, size text+data | $(kb $OWN) | $(kb $GST_TD) | $r_gst_td | — | \`size\` of the files below |
 | 4d | Heap of one idle peer (mxrtc allocator, after \`mxrtc_peer_new\`) | $(kb $IDLE) in $IDLE_N allocations | — | — | — | \`build-bench/bench/bench_memory $MEM_SECONDS\` |
 | 4e | Heap of one peer in a connected audio+video call (mxrtc allocator) | connected: $(kb $CONN); after ${MEM_SECONDS} s of media: live $(kb $CALL_LIVE), peak $(kb $CALL_PEAK) | — | — | — | same |
-| 4f | Whole-process heap peak, two peers in one call (libc malloc incl. mbedTLS, libsrtp2, libopus, libvpx) | $(mb $MASSIF_PEAK) (+ $(kb $MASSIF_EXTRA) allocator overhead) | — | — | ≤ 0.25× webrtcbin (section 3, not measured yet) | \`valgrind --tool=massif build-bench/bench/bench_memory $MEM_SECONDS\` |
+| 4f | Whole-process heap peak, two peers in one call (libc malloc incl. mbedTLS, libsrtp2, libopus, libvpx), benchmark host's buffers excluded | $(mb $MASSIF_NET) for two peers (+ $(kb $MASSIF_EXTRA) malloc overhead) | — | — | ≤ 0.25× webrtcbin (section 3, not measured yet) | \`valgrind --tool=massif build-bench/bench/bench_memory $MEM_SECONDS\` |
 | 5 | Throughput ceiling, one core, full peer path (protect+send on one peer and receive+unprotect on the other, same thread) | $TP_WALL packets/s (wall), $TP_CPU packets/s (CPU clock) | — | — | — | \`build-bench/bench/bench_throughput $TP_PACKETS $TP_RUNS\` |
 | 6 | Matrix invite → first decoded audio | not measured yet | Element↔Element | — | ≤ 0.5× | — |
 
@@ -217,19 +238,39 @@ of each packet into the ring and a re-parse, peer/media_recv.c) — the
 "jitter buffer" part of the issue's definition; it is exercised by the
 full-path throughput figure (section 5), not counted here.
 
-Where the instructions go (inclusive, per packet, from \`callgrind_annotate --inclusive=yes\`):
+Overhead in absolute terms: $(( IR[send] - IR[floor-send] )) instructions per packet sent and
+$(( IR[recv] - IR[floor-recv] )) per packet received above libsrtp2. The floor itself is
+large because Debian's libsrtp2 $SRTPV does its AES-CM and HMAC-SHA1 through
+NSS (\`$SRTP_BACKEND\`), roughly half each, about $(awk -v f="${IR[floor-send]}" 'BEGIN { printf "%.0f", f / 1210 }') instructions per
+protected byte; mxrtc's own share is the RTP header write or parse and the
+per-packet bookkeeping, in the small rows below.
 
-Send:
+Where the instructions go (inclusive cost per packet, heaviest first and
+every mxrtc function, \`callgrind_annotate --inclusive=yes\`):
 
-| Function | Instructions/packet |
+mxrtc send:
+
+| Function [object] | Instructions/packet |
 |---|---|
 $(cat "$TMP/prof.send")
 
-Receive:
+mxrtc receive:
 
-| Function | Instructions/packet |
+| Function [object] | Instructions/packet |
 |---|---|
 $(cat "$TMP/prof.recv")
+
+Floor send (libsrtp2 alone):
+
+| Function [object] | Instructions/packet |
+|---|---|
+$(cat "$TMP/prof.floor-send")
+
+Floor receive (libsrtp2 alone):
+
+| Function [object] | Instructions/packet |
+|---|---|
+$(cat "$TMP/prof.floor-recv")
 
 ## 3. CPU time and peak memory of 60 s calls — not measured yet
 
@@ -266,8 +307,21 @@ ${GST_ROWS}| **total** | **$(kb $GST_DISK)** | **$(kb $GST_TD)** |
   $CALL_LIVE B, peak $CALL_PEAK B. Raw line: \`$CALL_LINE\`.
 - *Everything* (mxrtc plus mbedTLS, libsrtp2, libopus and libvpx, which
   allocate with libc) is massif's peak heap of the whole process: **$MASSIF_PEAK B**
-  for **two** peers in one process, of which about $BENCH_OWN B are the
-  benchmark's own buffers (one I420 picture, the in-memory datagram queue).
+  for **two** peers in one process; without the benchmark host's own
+  buffers ($BENCH_OWN B) that is **$MASSIF_NET B ($(mb $MASSIF_NET)) for two peers**,
+  about $(mb $((MASSIF_NET / 2))) per peer. Who called malloc at the peak:
+
+| Allocated by | Bytes at the peak |
+|---|---|
+$MASSIF_ROWS
+
+Where mxrtc's own bytes go (peer/peer.h): an idle peer is mostly its
+preallocated output queue (\`PEER_OUTQ_BYTES\` = $OUTQ B); a video call adds
+one encoded-frame buffer each way (\`PEER_VIDEO_FRAME_MAX\` = $VFMAX B, for the
+encoder's output and the receiver's frame assembly) and the reorder ring.
+Those are fixed bounds, not growth: the live figure after ${MEM_SECONDS} s equals the peak.
+Shrinking them (a queue sized to the burst a drain can leave, frame buffers
+sized to the negotiated resolution) is what would lower 4d/4e.
 
 ## 5. Throughput ceiling (timing)
 
