@@ -72,7 +72,7 @@ prof() {   # prof MODE: a Markdown table body, instructions per packet
         c = $1; gsub(",", "", c); sub(/^ *[0-9,]+ \( *[0-9.]+%\)  /, "")
         if ($0 !~ /\[/) next          # the same function again, by file only
         gsub(/\[[^]]*\//, "[", $0)     # object path -> its basename
-        if ((k++ < 6 || /mxrtc_/) && rows++ < 16) printf "| `%s` | %.0f |\n", $0, c / n }'
+        if ((k++ < 6 || /mxrtc_|srtp_cipher_|PK11_|srtp_auth/) && rows++ < 16) printf "| `%s` | %.0f |\n", $0, c / n }'
 }
 for m in send recv floor-send floor-recv; do prof $m >"$TMP/prof.$m"; done
 
@@ -139,6 +139,7 @@ say "throughput ($TP_RUNS runs of $TP_PACKETS packets)"
 "$BT" $TP_PACKETS $TP_RUNS >"$TMP/tp.txt"
 TP_WALL=$(awk '/^median/ { sub("pps_wall=", "", $2); print $2 }' "$TMP/tp.txt")
 TP_CPU=$(awk '/^median/ { sub("pps_cpu=", "", $3); print $3 }' "$TMP/tp.txt")
+TP_PAYLOAD=$(awk '/^median/ { sub("payload_bytes_per_packet=", "", $6); print $6 }' "$TMP/tp.txt")
 # The same packets through the bare SRTP floor, timed the same way: one
 # protect plus one unprotect per packet (libsrtp2 alone, no RTP, no peer).
 FLOOR_PPS=$(awk -v s="${IR[floor-send]}" -v r="${IR[floor-recv]}" 'BEGIN { print s + r }')
@@ -202,7 +203,7 @@ figure means). Counts (instructions, bytes) are deterministic; the one timing
 | 4d | Heap of one idle peer (mxrtc allocator, after \`mxrtc_peer_new\`) | $(kb $IDLE) in $IDLE_N allocations | — | — | — | \`build-bench/bench/bench_memory $MEM_SECONDS\` |
 | 4e | Heap of one peer in a connected audio+video call (mxrtc allocator) | connected: $(kb $CONN); after ${MEM_SECONDS} s of media: live $(kb $CALL_LIVE), peak $(kb $CALL_PEAK) | — | — | — | same |
 | 4f | Whole-process heap peak, two peers in one call (libc malloc incl. mbedTLS, libsrtp2, libopus, libvpx), benchmark host's buffers excluded | $(mb $MASSIF_NET) for two peers (+ $(kb $MASSIF_EXTRA) malloc overhead) | — | — | ≤ 0.25× webrtcbin (section 3, not measured yet) | \`valgrind --tool=massif build-bench/bench/bench_memory $MEM_SECONDS\` |
-| 5 | Throughput ceiling, one core, full peer path (protect+send on one peer and receive+unprotect on the other, same thread) | $TP_WALL packets/s (wall), $TP_CPU packets/s (CPU clock) | — | — | — | \`build-bench/bench/bench_throughput $TP_PACKETS $TP_RUNS\` |
+| 5 | Throughput ceiling, one core, full peer path (protect+send on one peer and receive+unprotect on the other, same thread) | $TP_WALL packets/s (wall), $TP_CPU packets/s (CPU clock); $(awk -v p="$TP_WALL" -v b="$TP_PAYLOAD" 'BEGIN { printf "%.0f", p * b * 8 / 1e6 }') Mbit/s of payload | — | — | — | \`build-bench/bench/bench_throughput $TP_PACKETS $TP_RUNS\` |
 | 6 | Matrix invite → first decoded audio | not measured yet | Element↔Element | — | ≤ 0.5× | — |
 
 ## 1. Connect time on loopback — not measured yet
@@ -240,10 +241,12 @@ full-path throughput figure (section 5), not counted here.
 
 Overhead in absolute terms: $(( IR[send] - IR[floor-send] )) instructions per packet sent and
 $(( IR[recv] - IR[floor-recv] )) per packet received above libsrtp2. The floor itself is
-large because Debian's libsrtp2 $SRTPV does its AES-CM and HMAC-SHA1 through
-NSS (\`$SRTP_BACKEND\`), roughly half each, about $(awk -v f="${IR[floor-send]}" 'BEGIN { printf "%.0f", f / 1210 }') instructions per
-protected byte; mxrtc's own share is the RTP header write or parse and the
-per-packet bookkeeping, in the small rows below.
+large (about $(awk -v f="${IR[floor-send]}" 'BEGIN { printf "%.0f", f / 1220 }') instructions per protected byte) because Debian's libsrtp2 $SRTPV
+does its crypto through NSS (\`$SRTP_BACKEND\`): HMAC-SHA1 is the
+\`PK11_DigestOp\` row, AES-CM the \`srtp_cipher_*\`/\`PK11_CipherOp\` rows
+below. mxrtc's own share is the header write or parse and the per-packet
+bookkeeping: the small \`mxrtc_rtp_*\`, \`mxrtc_receive_stats_*\` and
+\`mxrtc_nack_*\` rows.
 
 Where the instructions go (inclusive cost per packet, heaviest first and
 every mxrtc function, \`callgrind_annotate --inclusive=yes\`):
@@ -328,12 +331,12 @@ sized to the negotiated resolution) is what would lower 4d/4e.
 Two peers connected in memory on a virtual clock (33 ms per frame) in one
 thread; side 0 gets pre-made 55 000-byte video frames through
 \`mxrtc_peer_push_encoded\` (VP8 packetizer, RTX history, SRTP protect,
-datagram out: 50 packets per frame); side 1 takes each datagram through
+datagram out: about 48 packets of $TP_PAYLOAD payload bytes per frame); side 1 takes each datagram through
 \`mxrtc_peer_handle_datagram\` (RFC 7983 demux, SRTP unprotect, parse,
 statistics, NACK, reorder ring, frame assembly). RTCP and ICE consent run
 as the clock advances. The frame payload is not a VP8 bitstream, so the
 receiver's decoder rejects each assembled frame at its header check (one
-libvpx call per 50 packets): codecs are excluded as far as the ABI allows.
+libvpx call per frame): codecs are excluded as far as the ABI allows.
 Both peers run on the same core, so the figure is packets that were
 protected+sent **and** received+unprotected per second.
 
