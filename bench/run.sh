@@ -72,7 +72,7 @@ prof() {   # prof MODE: a Markdown table body, instructions per packet
         c = $1; gsub(",", "", c); sub(/^ *[0-9,]+ \( *[0-9.]+%\)  /, "")
         if ($0 !~ /\[/) next          # the same function again, by file only
         gsub(/\[[^]]*\//, "[", $0)     # object path -> its basename
-        if ((k++ < 6 || /mxrtc_|srtp_cipher_|PK11_|srtp_auth/) && rows++ < 16) printf "| `%s` | %.0f |\n", $0, c / n }'
+        if ((k++ < 6 || /mxrtc_|srtp_cipher_|PK11_|srtp_auth/) && rows++ < 24) printf "| `%s` | %.0f |\n", $0, c / n }'
 }
 for m in send recv floor-send floor-recv; do prof $m >"$TMP/prof.$m"; done
 
@@ -244,7 +244,10 @@ $(( IR[recv] - IR[floor-recv] )) per packet received above libsrtp2. The floor i
 large (about $(awk -v f="${IR[floor-send]}" 'BEGIN { printf "%.0f", f / 1220 }') instructions per protected byte) because Debian's libsrtp2 $SRTPV
 does its crypto through NSS (\`$SRTP_BACKEND\`): HMAC-SHA1 is the
 \`PK11_DigestOp\` row, AES-CM the \`srtp_cipher_*\`/\`PK11_CipherOp\` rows
-below. mxrtc's own share is the header write or parse and the per-packet
+below; the NSS backend also sets up and tears down a cipher context for
+every packet (the \`PK11_CreateContextBySymKey\`/\`PK11_DestroyContext\` and
+\`srtp_cipher_set_iv\` rows), so a libsrtp2 built on another crypto backend
+would lower the floor and mxrtc's figure alike. mxrtc's own share is the header write or parse and the per-packet
 bookkeeping: the small \`mxrtc_rtp_*\`, \`mxrtc_receive_stats_*\` and
 \`mxrtc_nack_*\` rows.
 
