@@ -16,6 +16,8 @@ PKGS=(
   libcurl4-openssl-dev
   # tests, fuzzing, sanitizers
   libcmocka-dev clang libclang-rt-14-dev coturn iproute2 util-linux
+  # bench/: callgrind.h for the benchmark programs, callgrind/massif for bench/run.sh
+  valgrind
   # coturn.sh (TLS certificate) and the dtls interop test (s_server/s_client)
   openssl
   # tests/synapse/synapse.sh: Synapse itself comes from PyPI into a cached venv
