@@ -32,7 +32,7 @@ typedef struct logged {
     char *content;
     mxrtc_call_state state;
     mxrtc_mx_reason reason;
-    bool remote_ended, lh, rh;
+    bool remote_ended, lh, rh, ram;
 } logged;
 
 typedef struct device {
@@ -51,6 +51,12 @@ typedef struct device {
     int16_t *rec;
     size_t rec_len;
     mxrtc_peer_state pstate;
+    /* video: a solid colour sent at 25 frames/s, the last decoded one */
+    bool send_video;
+    uint8_t colour[3];
+    sig_picture pic;
+    uint64_t frames;
+    double last_y, last_u, last_v;
 } device;
 
 typedef struct pending {
@@ -64,6 +70,7 @@ typedef struct world {
     pending q[512];
     int qh, qn;
     mxrtc_time_us now, next_media;
+    uint64_t ticks;
 } world;
 
 static void cm_drain(world *w, int i) {
@@ -85,6 +92,7 @@ static void cm_drain(world *w, int i) {
         l->remote_ended = o.remote_ended;
         l->lh = o.local_hold;
         l->rh = o.remote_hold;
+        l->ram = o.remote_audio_muted;
         if (o.kind == MXRTC_CM_OUT_SEND) {
             snprintf(l->type, sizeof l->type, "%s", o.type);
             l->content = strdup(o.content);
@@ -117,6 +125,13 @@ static void peers_drain(world *w, int i) {
                 simnet_send(w->net, d->host, &o.from, &o.to, o.data, o.len, w->now);
             else if (o.kind == MXRTC_PEER_OUT_EVENT && o.event == MXRTC_PEER_EV_STATE && !mxrtc_peer_adapter_closed(a))
                 d->pstate = o.state;
+            else if (o.kind == MXRTC_PEER_OUT_EVENT && o.event == MXRTC_PEER_EV_VIDEO_FRAME) {
+                const mxrtc_picture *pic = &o.picture;
+                d->frames++;
+                d->last_y = sig_plane_mean(pic->y, pic->stride_y, pic->width, pic->height);
+                d->last_u = sig_plane_mean(pic->u, pic->stride_u, (pic->width + 1) / 2, (pic->height + 1) / 2);
+                d->last_v = sig_plane_mean(pic->v, pic->stride_v, (pic->width + 1) / 2, (pic->height + 1) / 2);
+            }
         }
         int rc;
         while ((rc = mxrtc_peer_adapter_report(a, d->m, w->now)) != MXRTC_ERR_AGAIN) {
@@ -158,6 +173,7 @@ static mxrtc_peer_adapter *open_adapter(device *d) {
 }
 
 static void media_tick(world *w) {
+    uint64_t ticks = ++w->ticks;
     for (int i = 0; i < 2; i++) {
         device *d = &w->dev[i];
         mxrtc_peer_adapter *a = open_adapter(d);
@@ -171,6 +187,13 @@ static void media_tick(world *w) {
             assert_int_equal(mxrtc_peer_pull_audio(mxrtc_peer_adapter_peer(a), w->now, d->rec + d->rec_len, 480),
                              MXRTC_OK);
             d->rec_len += 480;
+        }
+        if (d->send_video && ticks % 4 == 0) {
+            sig_picture_fill(&d->pic, d->colour[0], d->colour[1], d->colour[2]);
+            mxrtc_picture pic = {d->pic.y, d->pic.u, d->pic.v, d->pic.stride_y, d->pic.stride_u,
+                                 d->pic.stride_v, d->pic.width, d->pic.height, w->now};
+            assert_int_equal(mxrtc_peer_adapter_push_video(a, w->now, &pic), MXRTC_OK);
+            peers_drain(w, i);
         }
     }
 }
@@ -268,6 +291,7 @@ static void device_init(world *w, int i, const char *user, const char *party, co
     for (size_t k = 0; k < MXRTC_PA_MAX_PEERS; k++) d->peer_deadline[k] = MXRTC_TIME_NEVER;
     d->rec = calloc(REC_SAMPLES, sizeof(int16_t));
     assert_non_null(d->rec);
+    assert_int_equal(sig_picture_alloc(&d->pic, 160, 120), 0);
 }
 
 static world *world_new(uint64_t seed) {
@@ -288,6 +312,7 @@ static void world_free(world *w) {
         mxrtc_peer_adapter_factory_free(d->pf);
         for (int k = 0; k < d->nlog; k++) free(d->log[k].content);
         free(d->rec);
+        sig_picture_free(&d->pic);
     }
     while (w->qn) {
         free(w->q[w->qh].content);
@@ -525,10 +550,141 @@ static void voice_call_hold_hangup(void **state) {
     world_free(w);
 }
 
+/* Sets the clock of d's adapters for a user action and checks its result. */
+static void act(world *w, int i, int rc) {
+    assert_int_equal(rc, MXRTC_OK);
+    after_input(w, i);
+    deliver(w);
+}
+
+#define ACT(w, i, call) \
+    do { \
+        mxrtc_peer_adapter_factory_set_time((w)->dev[i].pf, (w)->now); \
+        act(w, i, call); \
+    } while (0)
+
+static void sees_colour(const device *d, const uint8_t c[3]) {
+    if (d->frames == 0) fail_msg("%s decoded no video", d->user);
+    if (d->last_y < c[0] - 8 || d->last_y > c[0] + 8 || d->last_u < c[1] - 8 || d->last_u > c[1] + 8 ||
+        d->last_v < c[2] - 8 || d->last_v > c[2] + 8)
+        fail_msg("%s sees Y %.0f U %.0f V %.0f, expected %d %d %d", d->user, d->last_y, d->last_u, d->last_v,
+                 c[0], c[1], c[2]);
+    print_message("%s sees Y %.0f U %.0f V %.0f after %llu frames\n", d->user, d->last_y, d->last_u, d->last_v,
+                  (unsigned long long)d->frames);
+}
+
+/* A video call: colours both ways; then Bob mutes his microphone
+ * (sdp_stream_metadata_changed only): Alice is told and hears silence;
+ * then Bob hangs up with a reason. */
+static void video_call_mute(void **state) {
+    (void)state;
+    world *w = world_new(7);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    const uint8_t red[3] = {81, 90, 240}, blue[3] = {41, 240, 110};
+    a->send_video = b->send_video = true;
+    memcpy(a->colour, red, 3);
+    memcpy(b->colour, blue, 3);
+    char id[64];
+    mxrtc_peer_adapter_factory_set_time(a->pf, w->now);
+    assert_int_equal(mxrtc_call_manager_place(a->m, w->now, ROOM, "@bob:example.org", true, id, sizeof id), MXRTC_OK);
+    after_input(w, 0);
+    deliver(w);
+    const logged *inc = find_log(b, MXRTC_CM_OUT_INCOMING, NULL, 0);
+    assert_non_null(inc);
+    run(w, w->now + 300000);
+    ACT(w, 1, mxrtc_call_manager_answer(b->m, w->now, id, true));
+    const logged *inv = find_log(a, MXRTC_CM_OUT_SEND, "m.call.invite", 0);
+    assert_non_null(strstr(inv->content, "m=video"));
+    msid_matches_metadata(inv->content, "offer");
+    msid_matches_metadata(find_log(b, MXRTC_CM_OUT_SEND, "m.call.answer", 0)->content, "answer");
+    run(w, w->now + 5000000);
+    assert_int_equal(mxrtc_call_manager_call_state(a->m, id), MXRTC_CALL_STATE_CONNECTED);
+    assert_int_equal(mxrtc_call_manager_call_state(b->m, id), MXRTC_CALL_STATE_CONNECTED);
+    hears(a, 440.0);
+    hears(b, 1000.0);
+    sees_colour(a, blue);
+    sees_colour(b, red);
+
+    ACT(w, 1, mxrtc_call_manager_set_mute(b->m, w->now, id, true, false));
+    assert_int_equal(count_log(b, MXRTC_CM_OUT_SEND, "m.call.sdp_stream_metadata_changed"), 1);
+    const logged *rm = last_kind(a, MXRTC_CM_OUT_REMOTE_MEDIA, id);
+    assert_non_null(rm);
+    assert_true(rm->ram);
+    assert_int_equal(count_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate"), 0);   /* no renegotiation */
+    run(w, w->now + 1500000);
+    double rms = 0;
+    (void)peak(a, 1000, &rms);
+    if (rms > 100) fail_msg("alice hears bob's muted microphone (rms %.0f)", rms);
+    print_message("bob muted: alice's playout rms %.0f\n", rms);
+    hears(b, 1000.0);
+    uint64_t frames = a->frames;
+    ACT(w, 1, mxrtc_call_manager_set_mute(b->m, w->now, id, false, false));
+    run(w, w->now + 1500000);
+    assert_false(last_kind(a, MXRTC_CM_OUT_REMOTE_MEDIA, id)->ram);
+    hears(a, 440.0);
+    assert_true(a->frames > frames + 20);   /* video went on throughout */
+    sees_colour(a, blue);
+
+    ACT(w, 1, mxrtc_call_manager_hangup(b->m, w->now, id, MXRTC_MX_REASON_USER_MEDIA_FAILED));
+    run(w, w->now + 300000);
+    const logged *ea = last_kind(a, MXRTC_CM_OUT_STATE, id), *eb = last_kind(b, MXRTC_CM_OUT_STATE, id);
+    assert_int_equal(ea->state, MXRTC_CALL_STATE_ENDED);
+    assert_int_equal(eb->state, MXRTC_CALL_STATE_ENDED);
+    assert_int_equal(ea->reason, MXRTC_MX_REASON_USER_MEDIA_FAILED);
+    assert_int_equal(eb->reason, MXRTC_MX_REASON_USER_MEDIA_FAILED);
+    assert_true(ea->remote_ended);
+    assert_false(eb->remote_ended);
+    world_free(w);
+}
+
+/* Both place a call at once (the invites cross on the homeserver): the
+ * lesser call_id wins on both sides, the other is replaced, and media
+ * flows in the surviving call. */
+static void glare_media(void **state) {
+    (void)state;
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        world *w = world_new(seed);
+        device *a = &w->dev[0], *b = &w->dev[1];
+        char ida[64], idb[64];
+        mxrtc_peer_adapter_factory_set_time(a->pf, w->now);
+        mxrtc_peer_adapter_factory_set_time(b->pf, w->now);
+        if (seed == 2) {   /* other call ids: the other side wins */
+            mxrtc_seeded_random_init(&a->rnd, 99);
+        }
+        assert_int_equal(mxrtc_call_manager_place(a->m, w->now, ROOM, "@bob:example.org", false, ida, 64), MXRTC_OK);
+        cm_drain(w, 0);
+        assert_int_equal(mxrtc_call_manager_place(b->m, w->now, ROOM, NULL, false, idb, 64), MXRTC_OK);
+        cm_drain(w, 1);
+        peers_drain(w, 0);
+        peers_drain(w, 1);
+        deliver(w);
+        const char *win = strcmp(ida, idb) < 0 ? ida : idb;
+        const char *lose = win == ida ? idb : ida;
+        print_message("glare: %s wins over %s\n", win == ida ? "alice" : "bob", win == ida ? "bob" : "alice");
+        run(w, w->now + 4000000);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(mxrtc_call_manager_call_state(w->dev[i].m, win), MXRTC_CALL_STATE_CONNECTED);
+            assert_int_not_equal(mxrtc_call_manager_call_state(w->dev[i].m, lose), MXRTC_CALL_STATE_CONNECTED);
+            assert_int_equal(count_log(&w->dev[i], MXRTC_CM_OUT_INCOMING, NULL), 0);
+            const mxrtc_peer_adapter *pa = mxrtc_peer_adapter_find(w->dev[i].pf, lose);
+            assert_true(pa == NULL || mxrtc_peer_adapter_closed(pa));
+        }
+        device *loser = lose == ida ? a : b;
+        const logged *s = last_kind(loser, MXRTC_CM_OUT_STATE, lose);
+        assert_non_null(s);
+        assert_int_equal(s->reason, MXRTC_MX_REASON_REPLACED);
+        hears(a, 440.0);
+        hears(b, 1000.0);
+        world_free(w);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(adapter_ops),
         cmocka_unit_test(voice_call_hold_hangup),
+        cmocka_unit_test(video_call_mute),
+        cmocka_unit_test(glare_media),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
