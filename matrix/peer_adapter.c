@@ -118,19 +118,27 @@ static void drain_into_queues(mxrtc_peer_adapter *a) {
 }
 
 /* Directions for what the call layer wants (RFC 3264 §8.4: hold is
- * sendonly; the peer answers a remote sendonly with recvonly itself). */
-static int set_directions(mxrtc_peer_adapter *a, const mxrtc_call_media *want) {
+ * sendonly; the peer answers a remote sendonly with recvonly itself).
+ * Video off: no section while the session never had one; once it has,
+ * our offers keep it recvonly (we stop sending, the other side may go on;
+ * inactive while we hold), and our answers take the remote's section
+ * receive-only (NONE). */
+static int set_directions(mxrtc_peer_adapter *a, const mxrtc_call_media *want, bool answer) {
     mxrtc_direction send = want->hold ? MXRTC_DIR_SENDONLY : MXRTC_DIR_SENDRECV;
     int rc = mxrtc_peer_set_direction(a->peer, MXRTC_MEDIA_AUDIO, send);
     if (rc) return rc;
-    mxrtc_direction v = want->video ? send : (a->had_video ? MXRTC_DIR_INACTIVE : MXRTC_DIR_NONE);
+    mxrtc_direction v = send;
+    if (!want->video) {
+        if (answer || !a->had_video) v = MXRTC_DIR_NONE;
+        else v = want->hold ? MXRTC_DIR_INACTIVE : MXRTC_DIR_RECVONLY;
+    }
     if (want->video) a->had_video = true;
     return mxrtc_peer_set_direction(a->peer, MXRTC_MEDIA_VIDEO, v);
 }
 
 static int op_create_offer(void *peer, const mxrtc_call_media *want, char *sdp, size_t cap, size_t *len) {
     mxrtc_peer_adapter *a = peer;
-    int rc = set_directions(a, want);
+    int rc = set_directions(a, want, false);
     if (rc) return rc;
     if (want->ice_restart && (rc = mxrtc_peer_restart_ice(a->peer))) return rc;
     rc = mxrtc_peer_create_offer(a->peer, a->f->now, sdp, cap, len);
@@ -149,7 +157,7 @@ static int op_create_answer(void *peer, const char *remote, const mxrtc_call_med
                             size_t *len) {
     mxrtc_peer_adapter *a = peer;
     if (strstr(remote, "m=video")) a->had_video = true;
-    int rc = set_directions(a, want);
+    int rc = set_directions(a, want, true);
     if (rc) return rc;
     rc = mxrtc_peer_set_remote_description(a->peer, a->f->now, MXRTC_SDP_OFFER, remote, strlen(remote));
     drain_into_queues(a);

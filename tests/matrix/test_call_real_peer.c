@@ -679,12 +679,95 @@ static void glare_media(void **state) {
     }
 }
 
+/* The ufrag of the SDP in a negotiate content. */
+static void ufrag_of(const char *content, char *out, size_t cap) {
+    const char *u = strstr(content, "a=ice-ufrag:");
+    assert_non_null(u);
+    u += 12;
+    size_t n = strcspn(u, "\\\r\n");
+    assert_true(n > 0 && n < cap);
+    memcpy(out, u, n);
+    out[n] = 0;
+}
+
+/* Renegotiations on a live voice call: Alice turns her video on (Bob, who
+ * answered voice only, receives it), restarts ICE by hand (new ufrag, the
+ * call goes on), then her network goes away for 13 s: the peers report
+ * disconnected, the call layer restarts ICE after 2 s, and the call
+ * recovers when the network returns. */
+static void renegotiations(void **state) {
+    (void)state;
+    world *w = world_new(11);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    const uint8_t green[3] = {145, 54, 34};
+    char id[64];
+    mxrtc_peer_adapter_factory_set_time(a->pf, w->now);
+    assert_int_equal(mxrtc_call_manager_place(a->m, w->now, ROOM, "@bob:example.org", false, id, sizeof id), MXRTC_OK);
+    after_input(w, 0);
+    deliver(w);
+    ACT(w, 1, mxrtc_call_manager_answer(b->m, w->now, id, false));
+    run(w, w->now + 3000000);
+    assert_int_equal(mxrtc_call_manager_call_state(a->m, id), MXRTC_CALL_STATE_CONNECTED);
+    assert_int_equal(b->frames, 0);
+
+    /* video on */
+    a->send_video = true;
+    memcpy(a->colour, green, 3);
+    ACT(w, 0, mxrtc_call_manager_set_video(a->m, w->now, id, true));
+    const logged *n1 = find_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate", 0);
+    assert_non_null(n1);
+    assert_non_null(strstr(n1->content, "m=video"));
+    msid_matches_metadata(n1->content, "description");
+    run(w, w->now + 3000000);
+    sees_colour(b, green);
+    hears(b, 1000.0);
+    hears(a, 440.0);
+
+    /* ICE restart by hand: a new ufrag, DTLS and media go on */
+    char u1[64], u2[64];
+    ufrag_of(find_log(a, MXRTC_CM_OUT_SEND, "m.call.invite", 0)->content, u1, sizeof u1);
+    ACT(w, 0, mxrtc_call_manager_restart_ice(a->m, w->now, id));
+    const logged *n2 = find_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate", 1);
+    assert_non_null(n2);
+    ufrag_of(n2->content, u2, sizeof u2);
+    assert_string_not_equal(u1, u2);
+    uint64_t frames = b->frames;
+    run(w, w->now + 3000000);
+    assert_int_equal(mxrtc_call_manager_call_state(a->m, id), MXRTC_CALL_STATE_CONNECTED);
+    hears(b, 1000.0);
+    hears(a, 440.0);
+    assert_true(b->frames > frames + 20);
+
+    /* a 13 s network blip on Alice's side (the ICE agent calls it
+     * disconnected after 10 s without consent answers, RFC 7675) */
+    int negotiates = count_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate") + count_log(b, MXRTC_CM_OUT_SEND, "m.call.negotiate");
+    simnet_link cut = {.loss = 1.0}, ok = {.delay = 20000, .jitter = 2000};
+    simnet_set_host_link(w->net, a->host, &cut);
+    run(w, w->now + 13000000);
+    assert_int_equal(a->pstate, MXRTC_PEER_STATE_DISCONNECTED);
+    simnet_set_host_link(w->net, a->host, &ok);
+    run(w, w->now + 8000000);
+    int negotiates2 = count_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate") + count_log(b, MXRTC_CM_OUT_SEND, "m.call.negotiate");
+    print_message("blip: %d negotiate events, states alice %s bob %s\n", negotiates2 - negotiates,
+                  mxrtc_call_state_name(mxrtc_call_manager_call_state(a->m, id)),
+                  mxrtc_call_state_name(mxrtc_call_manager_call_state(b->m, id)));
+    assert_true(negotiates2 > negotiates);   /* the call layer restarted ICE */
+    assert_int_equal(mxrtc_call_manager_call_state(a->m, id), MXRTC_CALL_STATE_CONNECTED);
+    assert_int_equal(mxrtc_call_manager_call_state(b->m, id), MXRTC_CALL_STATE_CONNECTED);
+    hears(b, 1000.0);
+    hears(a, 440.0);
+    ACT(w, 0, mxrtc_call_manager_hangup(a->m, w->now, id, MXRTC_MX_REASON_NONE));
+    assert_int_equal(last_kind(b, MXRTC_CM_OUT_STATE, id)->state, MXRTC_CALL_STATE_ENDED);
+    world_free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(adapter_ops),
         cmocka_unit_test(voice_call_hold_hangup),
         cmocka_unit_test(video_call_mute),
         cmocka_unit_test(glare_media),
+        cmocka_unit_test(renegotiations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
