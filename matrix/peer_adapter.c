@@ -29,6 +29,8 @@ struct mxrtc_peer_adapter {
     char call_id[MXRTC_MX_ID_MAX + 1];
     bool closed;
     bool had_video;          /* a video section exists in the session */
+    bool applied_once;       /* a local description was applied: ICE runs */
+    bool offer_unapplied;    /* our renegotiation offer is created, not yet applied */
     pa_dgram dq[MXRTC_PA_DGRAM_QUEUE];
     size_t dq_head, dq_count;
     pa_signal sq[MXRTC_PA_SIGNAL_QUEUE];
@@ -136,6 +138,12 @@ static int set_directions(mxrtc_peer_adapter *a, const mxrtc_call_media *want, b
     return mxrtc_peer_set_direction(a->peer, MXRTC_MEDIA_VIDEO, v);
 }
 
+/* The first offer is applied at once: it starts ICE gathering, whose
+ * candidates trickle while the invite rings. A renegotiation offer (hold,
+ * video, ICE restart) is only created, and applied when its answer comes:
+ * the peer has no rollback in its ABI, and an offer not yet applied is
+ * what lets a crossing remote offer through (RFC 8829 §5.7 implicit
+ * rollback, where the call layer is the polite side). */
 static int op_create_offer(void *peer, const mxrtc_call_media *want, char *sdp, size_t cap, size_t *len) {
     mxrtc_peer_adapter *a = peer;
     int rc = set_directions(a, want, false);
@@ -144,15 +152,22 @@ static int op_create_offer(void *peer, const mxrtc_call_media *want, char *sdp, 
     rc = mxrtc_peer_create_offer(a->peer, a->f->now, sdp, cap, len);
     drain_into_queues(a);
     if (rc) return rc;
+    if (a->applied_once) {
+        a->offer_unapplied = true;
+        return MXRTC_OK;
+    }
     rc = mxrtc_peer_set_local_description(a->peer, a->f->now);
     drain_into_queues(a);
+    if (rc == MXRTC_OK) a->applied_once = true;
     return rc;
 }
 
-/* A remote offer while our own is pending (crossing m.call.negotiate
- * offers) is refused by the peer with MXRTC_ERR_STATE: it has no rollback
- * (RFC 8829 §5.7) in its ABI. The error goes back to the call layer, which
- * ends the call (unknown_error); see docs/matrix.md. */
+/* A remote offer while our offer is pending: if ours is only created (a
+ * renegotiation), the remote offer replaces it (our created offer is
+ * forgotten with the next create). If ours was applied (the first offer;
+ * crossing invites use two peers, so this needs a remote offer on a call
+ * we offered and that was never answered) the peer refuses it with
+ * MXRTC_ERR_STATE and the call layer ends the call (unknown_error). */
 static int op_create_answer(void *peer, const char *remote, const mxrtc_call_media *want, char *sdp, size_t cap,
                             size_t *len) {
     mxrtc_peer_adapter *a = peer;
@@ -162,16 +177,24 @@ static int op_create_answer(void *peer, const char *remote, const mxrtc_call_med
     rc = mxrtc_peer_set_remote_description(a->peer, a->f->now, MXRTC_SDP_OFFER, remote, strlen(remote));
     drain_into_queues(a);
     if (rc) return rc;
+    a->offer_unapplied = false;
     rc = mxrtc_peer_create_answer(a->peer, a->f->now, sdp, cap, len);
     drain_into_queues(a);
     if (rc) return rc;
     rc = mxrtc_peer_set_local_description(a->peer, a->f->now);
     drain_into_queues(a);
+    if (rc == MXRTC_OK) a->applied_once = true;
     return rc;
 }
 
 static int op_set_remote_answer(void *peer, const char *remote) {
     mxrtc_peer_adapter *a = peer;
+    if (a->offer_unapplied) {
+        a->offer_unapplied = false;
+        int rc = mxrtc_peer_set_local_description(a->peer, a->f->now);
+        drain_into_queues(a);
+        if (rc) return rc;
+    }
     int rc = mxrtc_peer_set_remote_description(a->peer, a->f->now, MXRTC_SDP_ANSWER, remote, strlen(remote));
     drain_into_queues(a);
     return rc;

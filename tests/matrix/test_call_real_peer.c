@@ -71,6 +71,7 @@ typedef struct world {
     int qh, qn;
     mxrtc_time_us now, next_media;
     uint64_t ticks;
+    bool hold_delivery;   /* queue events without delivering (crossing offers) */
 } world;
 
 static void cm_drain(world *w, int i) {
@@ -147,7 +148,7 @@ static void after_input(world *w, int i) {
 }
 
 static void deliver(world *w) {
-    while (w->qn) {
+    while (w->qn && !w->hold_delivery) {
         pending p = w->q[w->qh];
         w->qh = (w->qh + 1) % 512;
         w->qn--;
@@ -761,6 +762,50 @@ static void renegotiations(void **state) {
     world_free(w);
 }
 
+/* Negotiate offers cross (Alice holds while Bob turns his video on): the
+ * callee (Bob) is polite, his offer gives way (it was created, not applied
+ * to his peer) and is sent again once Alice's is answered; the real peers
+ * follow, media goes on, and after Alice resumes Bob's video arrives. */
+static void crossing_negotiate(void **state) {
+    (void)state;
+    world *w = world_new(5);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    const uint8_t blue[3] = {41, 240, 110};
+    char id[64];
+    mxrtc_peer_adapter_factory_set_time(a->pf, w->now);
+    assert_int_equal(mxrtc_call_manager_place(a->m, w->now, ROOM, "@bob:example.org", false, id, sizeof id), MXRTC_OK);
+    after_input(w, 0);
+    deliver(w);
+    ACT(w, 1, mxrtc_call_manager_answer(b->m, w->now, id, false));
+    run(w, w->now + 3000000);
+    assert_int_equal(mxrtc_call_manager_call_state(b->m, id), MXRTC_CALL_STATE_CONNECTED);
+
+    w->hold_delivery = true;
+    ACT(w, 0, mxrtc_call_manager_set_hold(a->m, w->now, id, true));
+    b->send_video = true;
+    memcpy(b->colour, blue, 3);
+    ACT(w, 1, mxrtc_call_manager_set_video(b->m, w->now, id, true));
+    w->hold_delivery = false;
+    deliver(w);
+    assert_int_equal(count_log(b, MXRTC_CM_OUT_SEND, "m.call.negotiate"), 3);   /* offer, answer, offer again */
+    assert_int_equal(count_log(a, MXRTC_CM_OUT_SEND, "m.call.negotiate"), 2);   /* offer, answer */
+    assert_true(last_kind(b, MXRTC_CM_OUT_HOLD, id)->rh);
+    run(w, w->now + 2000000);
+    assert_int_equal(mxrtc_call_manager_call_state(a->m, id), MXRTC_CALL_STATE_CONNECTED);
+    assert_int_equal(mxrtc_call_manager_call_state(b->m, id), MXRTC_CALL_STATE_CONNECTED);
+    hears(b, 1000.0);
+    double rms = 0;
+    (void)peak(a, 1000, &rms);
+    if (rms > 100) fail_msg("alice hears bob while holding (rms %.0f)", rms);
+
+    ACT(w, 0, mxrtc_call_manager_set_hold(a->m, w->now, id, false));
+    run(w, w->now + 3000000);
+    hears(a, 440.0);
+    hears(b, 1000.0);
+    sees_colour(a, blue);
+    world_free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(adapter_ops),
@@ -768,6 +813,7 @@ int main(void) {
         cmocka_unit_test(video_call_mute),
         cmocka_unit_test(glare_media),
         cmocka_unit_test(renegotiations),
+        cmocka_unit_test(crossing_negotiate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
