@@ -209,6 +209,15 @@ static int peer_failed(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now, 
     return mxrtc_call_hangup(m, c, now, r, true, NULL);
 }
 
+/* Our own SDP, just written by the peer into sdp[0..len): terminate it and
+ * take its msid stream ids, which become the sdp_stream_metadata keys. */
+static void adopt_local_sdp(mxrtc_call_manager *m, mxrtc_call *c, char *sdp, size_t len) {
+    sdp[len] = 0;
+    sdp_facts f;
+    read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
+    take_streams(c, &f);
+}
+
 int mxrtc_call_start_outgoing(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now) {
     const mxrtc_call_peer_ops *ops = mxrtc_cm_peer_ops(m);
     char *sdp = mxrtc_cm_sdp_buffer(m);
@@ -216,10 +225,7 @@ int mxrtc_call_start_outgoing(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_u
     mxrtc_call_media want = {true, c->want_video, false, false};
     int rc = ops->create_offer(c->peer, &want, sdp, MXRTC_MX_SDP_MAX + 1, &len);
     if (rc != MXRTC_OK || len == 0 || len > MXRTC_MX_SDP_MAX) return rc != MXRTC_OK ? rc : MXRTC_ERR_INTERNAL;
-    sdp[len] = 0;
-    sdp_facts f;
-    read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    take_streams(c, &f);
+    adopt_local_sdp(m, c, sdp, len);
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;
@@ -273,10 +279,7 @@ int mxrtc_call_answer(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now, b
         (void)peer_failed(m, c, now, MXRTC_MX_REASON_USER_MEDIA_FAILED);
         return rc != MXRTC_OK ? rc : MXRTC_ERR_INTERNAL;
     }
-    sdp[len] = 0;
-    sdp_facts f;
-    read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    take_streams(c, &f);
+    adopt_local_sdp(m, c, sdp, len);
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;
@@ -341,10 +344,7 @@ int mxrtc_call_renegotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us n
     mxrtc_call_media want = {true, video, hold, ice_restart};
     int rc = ops->create_offer(c->peer, &want, sdp, MXRTC_MX_SDP_MAX + 1, &len);
     if (rc != MXRTC_OK || len == 0 || len > MXRTC_MX_SDP_MAX) return rc != MXRTC_OK ? rc : MXRTC_ERR_INTERNAL;
-    sdp[len] = 0;
-    sdp_facts f;
-    read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    take_streams(c, &f);
+    adopt_local_sdp(m, c, sdp, len);
     bool hold_changed = c->local_hold != hold;
     c->local_hold = hold;
     c->want_video = video;
@@ -491,10 +491,7 @@ static int on_negotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
     int rc = ops->create_answer(c->peer, ev->sdp, &want, sdp, MXRTC_MX_SDP_MAX + 1, &len);
     if (rc != MXRTC_OK || len == 0 || len > MXRTC_MX_SDP_MAX)
         return peer_failed(m, c, now, MXRTC_MX_REASON_UNKNOWN_ERROR);
-    sdp[len] = 0;
-    sdp_facts f;
-    read_sdp(mxrtc_cm_allocator(m), sdp, len, &f);
-    take_streams(c, &f);
+    adopt_local_sdp(m, c, sdp, len);
     mxrtc_mx_metadata md;
     local_metadata(c, &md);
     mxrtc_mx_outgoing o;
