@@ -603,6 +603,14 @@ static void txn_failed(mxrtc_turn_client *c, txn *t, int error, int stun_code) {
     txn_free(t);
 }
 
+/* The long-term key (RFC 8489 §9.2.2) for the current realm and algorithm
+ * (MD5 unless the server offered SHA-256 through PASSWORD-ALGORITHMS). */
+static int derive_key(mxrtc_turn_client *c) {
+    uint16_t alg = c->password_algorithm ? c->password_algorithm : MXRTC_STUN_PASSWORD_MD5;
+    return mxrtc_stun_key_long_term(&c->key, alg, c->username, strlen(c->username), c->realm, c->realm_len,
+                                    c->password, strlen(c->password));
+}
+
 /* 401 on the first unauthenticated request: learn REALM/NONCE and derive the
  * long-term key (RFC 8489 §9.2.3, §9.2.4). */
 static int learn_credentials(mxrtc_turn_client *c, const mxrtc_stun_msg *m) {
@@ -636,10 +644,7 @@ static int learn_credentials(mxrtc_turn_client *c, const mxrtc_stun_msg *m) {
         memcpy(c->password_algorithms, pa->value, pa->len);
         c->password_algorithms_len = pa->len;
     }
-    int rc = mxrtc_stun_key_long_term(&c->key,
-                                      c->password_algorithm ? c->password_algorithm : MXRTC_STUN_PASSWORD_MD5,
-                                      c->username, strlen(c->username), c->realm, c->realm_len,
-                                      c->password, strlen(c->password));
+    int rc = derive_key(c);
     if (rc) return rc;
     c->have_key = true;
     return MXRTC_OK;
@@ -675,9 +680,11 @@ static void on_response(mxrtc_turn_client *c, txn *t, const mxrtc_stun_msg *m, m
                 /* A new realm changes the key. */
                 memcpy(c->realm, realm, rlen);
                 c->realm_len = rlen;
-                mxrtc_stun_key_long_term(&c->key, c->password_algorithm ? c->password_algorithm : MXRTC_STUN_PASSWORD_MD5,
-                                         c->username, strlen(c->username), c->realm, c->realm_len,
-                                         c->password, strlen(c->password));
+                int krc = derive_key(c);
+                if (krc) {
+                    txn_failed(c, t, krc, code);
+                    return;
+                }
             }
             t->stale_retries++;
             int rc = txn_build_and_start(c, t, now);
