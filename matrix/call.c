@@ -218,6 +218,20 @@ static void adopt_local_sdp(mxrtc_call_manager *m, mxrtc_call *c, char *sdp, siz
     take_streams(c, &f);
 }
 
+/* m.call.negotiate carrying our SDP (an offer or an answer) and the stream
+ * metadata keyed by its msid ids. */
+static int send_negotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_mx_sdp_type sdp_type, const char *sdp) {
+    mxrtc_mx_metadata md;
+    local_metadata(c, &md);
+    mxrtc_mx_outgoing o;
+    out_init(m, c, &o, MXRTC_MX_NEGOTIATE);
+    o.lifetime_ms = mxrtc_cm_lifetime_ms(m);
+    o.sdp_type = sdp_type;
+    o.sdp = sdp;
+    o.metadata = md.present ? &md : NULL;
+    return mxrtc_cm_emit_send(m, c, &o);
+}
+
 int mxrtc_call_start_outgoing(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now) {
     const mxrtc_call_peer_ops *ops = mxrtc_cm_peer_ops(m);
     char *sdp = mxrtc_cm_sdp_buffer(m);
@@ -354,15 +368,7 @@ int mxrtc_call_renegotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us n
         c->local_eoc = false;
         c->cand_flush_at = MXRTC_TIME_NEVER;
     }
-    mxrtc_mx_metadata md;
-    local_metadata(c, &md);
-    mxrtc_mx_outgoing o;
-    out_init(m, c, &o, MXRTC_MX_NEGOTIATE);
-    o.lifetime_ms = mxrtc_cm_lifetime_ms(m);
-    o.sdp_type = MXRTC_MX_SDP_OFFER;
-    o.sdp = sdp;
-    o.metadata = md.present ? &md : NULL;
-    rc = mxrtc_cm_emit_send(m, c, &o);
+    rc = send_negotiate(m, c, MXRTC_MX_SDP_OFFER, sdp);
     c->making_offer = true;
     if (hold_changed) (void)mxrtc_cm_emit_hold(m, c);
     return rc;
@@ -492,15 +498,7 @@ static int on_negotiate(mxrtc_call_manager *m, mxrtc_call *c, mxrtc_time_us now,
     if (rc != MXRTC_OK || len == 0 || len > MXRTC_MX_SDP_MAX)
         return peer_failed(m, c, now, MXRTC_MX_REASON_UNKNOWN_ERROR);
     adopt_local_sdp(m, c, sdp, len);
-    mxrtc_mx_metadata md;
-    local_metadata(c, &md);
-    mxrtc_mx_outgoing o;
-    out_init(m, c, &o, MXRTC_MX_NEGOTIATE);
-    o.lifetime_ms = mxrtc_cm_lifetime_ms(m);
-    o.sdp_type = MXRTC_MX_SDP_ANSWER;
-    o.sdp = sdp;
-    o.metadata = md.present ? &md : NULL;
-    rc = mxrtc_cm_emit_send(m, c, &o);
+    rc = send_negotiate(m, c, MXRTC_MX_SDP_ANSWER, sdp);
     /* Remote hold: every section of their offer sendonly or inactive. */
     sdp_facts rf;
     read_sdp(mxrtc_cm_allocator(m), ev->sdp, ev->sdp_len, &rf);
