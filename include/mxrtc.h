@@ -461,6 +461,254 @@ typedef struct mxrtc_peer_stats {
 /* Fills *st (st->size set by the caller). MXRTC_ERR_INVALID_ARGUMENT. */
 MXRTC_API int mxrtc_peer_get_stats(const mxrtc_peer *p, mxrtc_peer_stats *st);
 
+
+/* ---- Matrix 1:1 calls ---------------------------------------------------- */
+
+/* The Matrix VoIP module (spec v1.19 "Voice over IP", m.call.* version 1,
+ * version 0 peers accepted) for ONE account device: every call of that
+ * device with its peer connection, behind one sans-IO object (docs/nheko.md).
+ *
+ * The host (a Matrix client) feeds:
+ *  - every m.call.* timeline event of its rooms, decrypted, in timeline
+ *    order, and m.room.member leaves (mxrtc_calls_feed_event);
+ *  - its /voip/turnServer answer (mxrtc_calls_set_turn_servers), again
+ *    when MXRTC_CALLS_OUT_TURN_REFRESH asks;
+ *  - the user's actions (place, answer, reject, hangup, mute, hold, video);
+ *  - the network, exactly as for a peer connection: datagrams received on
+ *    the host's UDP sockets (the addresses of cfg->peer->interfaces), bytes
+ *    of TURN TCP/TLS connections, answers to RESOLVE, the time;
+ *  - captured media per call (push_audio/push_video), and it pulls playout.
+ * After EVERY input it drains mxrtc_calls_poll() until it returns
+ * MXRTC_CALLS_OUT_DEADLINE (the drain rule, as for mxrtc_peer; an input
+ * while outputs wait is MXRTC_ERR_STATE). Outputs: events to send to a room
+ * (the host adds the transaction id and retries), incoming calls, call
+ * state changes, the remote side's mute and hold, and the peers' datagrams,
+ * TCP bytes, names to resolve and decoded video frames, each tagged with
+ * its call_id.
+ *
+ * Datagrams need no call_id: the sockets are shared by every call and
+ * mxrtc routes each datagram to its call (STUN by the ICE username, others
+ * by the remote address of the call's candidate pairs). One thread at a
+ * time. */
+typedef struct mxrtc_calls mxrtc_calls;
+
+/* Longest call_id mxrtc creates or accepts, without the NUL. */
+#define MXRTC_CALL_ID_MAX 255
+
+typedef struct mxrtc_calls_config {
+    size_t size;                      /* set by mxrtc_calls_config_init() */
+    const mxrtc_allocator *allocator; /* NULL: the C library; must outlive the object */
+    mxrtc_random random;              /* call ids, and every peer's randomness */
+    mxrtc_logger logger;
+    const char *user_id;              /* our Matrix user id "@me:example.org" (required) */
+    const char *device_id;            /* our device id: the party_id we send (required) */
+    /* The template of every call's peer connection: interfaces (the host's
+     * UDP sockets), STUN/TURN servers (those of set_turn_servers are added),
+     * relay_only, video bitrate... Its audio/video directions are set per
+     * call. Borrowed for mxrtc_calls_new (copied, strings included). NULL:
+     * mxrtc_peer_config_init() defaults, which have no interface. */
+    const mxrtc_peer_config *peer;
+    uint32_t max_calls;               /* calls tracked at once, ended ones included; 0 = 8 */
+    uint32_t invite_lifetime_ms;      /* lifetime of our invites; 0 = 60000 */
+    uint32_t candidate_delay_ms;      /* batch local candidates this long; 0 = 200 */
+    uint32_t ice_disconnect_timeout_ms; /* disconnected this long ends the call (ice_timeout); 0 = 30000 */
+    uint32_t ice_restart_delay_ms;    /* disconnected this long: we restart ICE; 0 = 2000, UINT32_MAX = never */
+} mxrtc_calls_config;
+
+MXRTC_API void mxrtc_calls_config_init(mxrtc_calls_config *cfg);
+
+/* Creates the object; nothing is sent. MXRTC_ERR_INVALID_ARGUMENT (size,
+ * missing or overlong ids, a bad peer template), MXRTC_ERR_NO_MEMORY. */
+MXRTC_API int mxrtc_calls_new(mxrtc_calls **out, const mxrtc_calls_config *cfg, mxrtc_time_us now);
+/* Frees every call and peer, wiping keys. Sends nothing (hang up and drain
+ * first for a clean exit). NULL is fine. */
+MXRTC_API void mxrtc_calls_free(mxrtc_calls *c);
+
+/* ---- signalling inputs ---- */
+
+/* One timeline event of a room. */
+typedef struct mxrtc_room_event {
+    const char *room_id;
+    const char *sender;
+    const char *type;             /* "m.call.invite", "m.room.member"... */
+    const char *state_key;        /* m.room.member: the member; NULL otherwise */
+    const char *content;          /* the event's content, a JSON object (need not be NUL-terminated) */
+    size_t content_len;
+    /* The event's age ("unsigned.age", ms) when the host received it at
+     * `received_at` on the caller's clock; MXRTC_AGE_UNKNOWN if the server
+     * gave none (treated as 0). Invite expiry is lifetime minus age. */
+    uint64_t age_ms;
+    mxrtc_time_us received_at;    /* 0: now */
+} mxrtc_room_event;
+
+#define MXRTC_AGE_UNKNOWN UINT64_MAX
+
+/* Feeds one timeline event (all borrowed for the call). MXRTC_OK when it
+ * was used or deliberately ignored (not a call event, our own echo, not
+ * for us, expired, for an ended call); m.room.member with membership
+ * "leave" or "ban" ends the calls with that member. MXRTC_ERR_MALFORMED /
+ * MXRTC_ERR_LIMIT for invalid content (*why, if why is not NULL, gets a
+ * static English reason; nothing changed), MXRTC_ERR_LIMIT when no call
+ * slot is free, MXRTC_ERR_STATE (drain rule). An input. */
+MXRTC_API int mxrtc_calls_feed_event(mxrtc_calls *c, mxrtc_time_us now, const mxrtc_room_event *ev,
+                                     const char **why);
+
+/* The body of GET /_matrix/client/v3/voip/turnServer ({} and missing
+ * fields mean no TURN). Used by calls placed or answered from now on; a
+ * MXRTC_CALLS_OUT_TURN_REFRESH output asks for it again before its ttl
+ * runs out. URIs with a host name come out as MXRTC_CALLS_OUT_RESOLVE
+ * (call_id NULL) when a call needs them. MXRTC_ERR_MALFORMED (wrong JSON
+ * types; the previous servers stay), MXRTC_ERR_LIMIT. An input. */
+MXRTC_API int mxrtc_calls_set_turn_servers(mxrtc_calls *c, mxrtc_time_us now, const char *json,
+                                           size_t len);
+
+/* ---- user actions (inputs; MXRTC_ERR_NOT_FOUND for an unknown call_id,
+ * MXRTC_ERR_STATE when the call's state does not allow it) ---- */
+
+/* Places a call in room_id to invitee (NULL: anyone in the room, as
+ * Element does in 1:1 rooms; set it in rooms with more members). The
+ * call_id (NUL-terminated, at most MXRTC_CALL_ID_MAX bytes) goes to
+ * call_id_out (cap bytes, at least 64). */
+MXRTC_API int mxrtc_calls_place(mxrtc_calls *c, mxrtc_time_us now, const char *room_id,
+                                const char *invitee, int video, char *call_id_out, size_t cap);
+/* Answers a ringing call, with video (1) or voice only (0). */
+MXRTC_API int mxrtc_calls_answer(mxrtc_calls *c, mxrtc_time_us now, const char *call_id, int video);
+/* Rejects a ringing call (m.call.reject; m.call.hangup to a version 0 peer). */
+MXRTC_API int mxrtc_calls_reject(mxrtc_calls *c, mxrtc_time_us now, const char *call_id);
+/* Hangs up a call in any state but ended (reason user_hangup). */
+MXRTC_API int mxrtc_calls_hangup(mxrtc_calls *c, mxrtc_time_us now, const char *call_id);
+/* Mutes/unmutes our audio and video (m.call.sdp_stream_metadata_changed;
+ * silence and no pictures are sent while muted). */
+MXRTC_API int mxrtc_calls_set_mute(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                   int audio_muted, int video_muted);
+/* Puts the call on hold (1) or resumes it (0): m.call.negotiate.
+ * MXRTC_ERR_UNSUPPORTED with a version 0 peer. */
+MXRTC_API int mxrtc_calls_set_hold(mxrtc_calls *c, mxrtc_time_us now, const char *call_id, int hold);
+/* Turns our video on or off (m.call.negotiate). Same errors as set_hold. */
+MXRTC_API int mxrtc_calls_set_video(mxrtc_calls *c, mxrtc_time_us now, const char *call_id, int video);
+
+/* ---- network inputs (as mxrtc_peer's; the call is found by mxrtc) ---- */
+
+/* A datagram received at `local` from `remote`. One no call claims is
+ * dropped and counted, MXRTC_OK. */
+MXRTC_API int mxrtc_calls_handle_datagram(mxrtc_calls *c, mxrtc_time_us now, const mxrtc_addr *local,
+                                          const mxrtc_addr *remote, const uint8_t *data, size_t len);
+/* Bytes (or closed = 1) of the TCP/TLS connection to TURN server `server`
+ * opened for call_id's MXRTC_CALLS_OUT_STREAM. */
+MXRTC_API int mxrtc_calls_handle_stream(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                        const mxrtc_addr *server, const uint8_t *data, size_t len,
+                                        int closed);
+/* The answer to MXRTC_CALLS_OUT_RESOLVE: ip (port 0), or NULL when the
+ * name could not be resolved. call_id as in the output (NULL for a TURN
+ * host name). */
+MXRTC_API int mxrtc_calls_resolved(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                   const char *hostname, const mxrtc_addr *ip);
+/* The clock reached the deadline (early calls are harmless). */
+MXRTC_API int mxrtc_calls_handle_timeout(mxrtc_calls *c, mxrtc_time_us now);
+
+/* ---- media (as mxrtc_peer's, for one call) ---- */
+
+/* Captured audio for call_id (mono 16-bit 48 kHz, 480 or 960 samples).
+ * Sent as silence while muted, dropped before the call connects. An input. */
+MXRTC_API int mxrtc_calls_push_audio(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                     const int16_t *pcm, size_t samples);
+/* Playout of call_id (480 samples = 10 ms); silence when there is none.
+ * Not an input. */
+MXRTC_API int mxrtc_calls_pull_audio(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                     int16_t *pcm, size_t samples);
+/* A captured picture for call_id; dropped while video is muted or off. An input. */
+MXRTC_API int mxrtc_calls_push_video(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                     const mxrtc_picture *pic);
+
+/* ---- outputs ---- */
+
+typedef enum mxrtc_call_state {
+    MXRTC_CALL_STATE_NONE = 0,        /* no such call */
+    MXRTC_CALL_STATE_INVITE_SENT = 1, /* outgoing, waiting for an answer */
+    MXRTC_CALL_STATE_RINGING = 2,     /* incoming, waiting for the user */
+    MXRTC_CALL_STATE_CONNECTING = 3,  /* answered; media path being set up */
+    MXRTC_CALL_STATE_CONNECTED = 4,
+    MXRTC_CALL_STATE_ENDED = 5
+} mxrtc_call_state;
+
+/* Why a call ended: the spec's hangup reasons, then local outcomes. */
+typedef enum mxrtc_call_end_reason {
+    MXRTC_CALL_END_NONE = 0,
+    MXRTC_CALL_END_ICE_FAILED = 1,
+    MXRTC_CALL_END_ICE_TIMEOUT = 2,
+    MXRTC_CALL_END_INVITE_TIMEOUT = 3,
+    MXRTC_CALL_END_USER_HANGUP = 4,
+    MXRTC_CALL_END_USER_MEDIA_FAILED = 5,
+    MXRTC_CALL_END_USER_BUSY = 6,
+    MXRTC_CALL_END_UNKNOWN_ERROR = 7,
+    MXRTC_CALL_END_REPLACED = 8,           /* glare: replaced by another call (replaced_by) */
+    MXRTC_CALL_END_REJECTED = 9,           /* the callee rejected */
+    MXRTC_CALL_END_ANSWERED_ELSEWHERE = 10,/* another device took it */
+    MXRTC_CALL_END_REJECTED_ELSEWHERE = 11,/* another of our devices rejected it */
+    MXRTC_CALL_END_PEER_LEFT = 12          /* the peer left the room */
+} mxrtc_call_end_reason;
+
+/* Static names: "connected", "ice_failed"... */
+MXRTC_API const char *mxrtc_call_state_name(mxrtc_call_state s);
+MXRTC_API const char *mxrtc_call_end_reason_name(mxrtc_call_end_reason r);
+
+typedef enum mxrtc_calls_output_kind {
+    MXRTC_CALLS_OUT_DEADLINE = 0,     /* nothing more: handle_timeout at `deadline` */
+    MXRTC_CALLS_OUT_SEND_EVENT = 1,   /* send `type` with `content` to `room_id` */
+    MXRTC_CALLS_OUT_INCOMING = 2,     /* call_id rings: room_id, sender, video */
+    MXRTC_CALLS_OUT_STATE = 3,        /* call_id's state; ENDED: end_reason, remote_ended, replaced_by */
+    MXRTC_CALLS_OUT_REMOTE_MEDIA = 4, /* the remote muted/unmuted: remote_audio_muted, remote_video_muted */
+    MXRTC_CALLS_OUT_HOLD = 5,         /* hold changed: local_hold, remote_hold */
+    MXRTC_CALLS_OUT_DATAGRAM = 6,     /* send data/len from `from` to `to` (UDP) */
+    MXRTC_CALLS_OUT_STREAM = 7,       /* write data/len to the TCP connection of call_id to TURN server `to` */
+    MXRTC_CALLS_OUT_RESOLVE = 8,      /* resolve `text` (mDNS .local, or a TURN host name when call_id is NULL) */
+    MXRTC_CALLS_OUT_VIDEO_FRAME = 9,  /* `picture`: a decoded frame of call_id */
+    MXRTC_CALLS_OUT_TURN_REFRESH = 10 /* fetch /voip/turnServer again and pass it to set_turn_servers */
+} mxrtc_calls_output_kind;
+
+/* One output. Every pointer in it is valid until the next call on c. */
+typedef struct mxrtc_calls_output {
+    mxrtc_calls_output_kind kind;
+    mxrtc_time_us deadline;           /* DEADLINE: MXRTC_TIME_NEVER if none */
+    const char *call_id;              /* NULL for outputs of no call */
+    const char *room_id;              /* SEND_EVENT, INCOMING, STATE */
+    const char *type;                 /* SEND_EVENT: the event type */
+    const char *content;              /* SEND_EVENT: JSON object, NUL-terminated */
+    size_t content_len;
+    const char *sender;               /* INCOMING: the caller */
+    int video;                        /* INCOMING: the invite offers video */
+    mxrtc_call_state state;           /* STATE */
+    mxrtc_call_end_reason end_reason; /* STATE ENDED */
+    int remote_ended;                 /* STATE ENDED: the other side ended it */
+    const char *replaced_by;          /* STATE ENDED by REPLACED: the new call_id */
+    int remote_audio_muted, remote_video_muted;  /* REMOTE_MEDIA */
+    int local_hold, remote_hold;      /* HOLD */
+    mxrtc_addr from, to;              /* DATAGRAM, STREAM */
+    const uint8_t *data;              /* DATAGRAM, STREAM */
+    size_t len;
+    const char *text;                 /* RESOLVE: the host name */
+    mxrtc_picture picture;            /* VIDEO_FRAME */
+} mxrtc_calls_output;
+
+/* Takes the next output into *out. MXRTC_OK; MXRTC_ERR_INVALID_ARGUMENT. */
+MXRTC_API int mxrtc_calls_poll(mxrtc_calls *c, mxrtc_time_us now, mxrtc_calls_output *out);
+
+/* call_id's state (NONE if unknown). */
+MXRTC_API mxrtc_call_state mxrtc_calls_state(const mxrtc_calls *c, const char *call_id);
+/* call_id's peer statistics (st->size set by the caller); MXRTC_ERR_NOT_FOUND
+ * when the call has no peer (any more). */
+MXRTC_API int mxrtc_calls_get_stats(const mxrtc_calls *c, const char *call_id, mxrtc_peer_stats *st);
+
+typedef struct mxrtc_calls_counters {
+    size_t size;                      /* the caller sets sizeof(mxrtc_calls_counters) */
+    uint64_t events_rejected;         /* malformed or over-limit events */
+    uint64_t events_ignored;          /* echo, not for us, expired, unknown call */
+    uint64_t datagrams_unrouted;      /* datagrams no call claimed */
+    uint64_t outputs_dropped;         /* outputs lost to a full queue */
+} mxrtc_calls_counters;
+
+MXRTC_API int mxrtc_calls_get_counters(const mxrtc_calls *c, mxrtc_calls_counters *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,16 +51,7 @@ typedef struct mxrtc_call_manager_config {
 
 void mxrtc_call_manager_config_init(mxrtc_call_manager_config *cfg);
 
-typedef enum mxrtc_call_state {
-    MXRTC_CALL_STATE_NONE = 0,
-    MXRTC_CALL_STATE_INVITE_SENT,     /* outgoing, waiting for an answer */
-    MXRTC_CALL_STATE_RINGING,         /* incoming, waiting for the user */
-    MXRTC_CALL_STATE_CONNECTING,      /* answered; waiting for the media path */
-    MXRTC_CALL_STATE_CONNECTED,
-    MXRTC_CALL_STATE_ENDED
-} mxrtc_call_state;
-
-const char *mxrtc_call_state_name(mxrtc_call_state s);
+/* mxrtc_call_state and mxrtc_call_state_name(): include/mxrtc.h. */
 
 typedef enum mxrtc_cm_output_kind {
     MXRTC_CM_OUT_DEADLINE = 0,   /* nothing more; call handle_timeout at `deadline` */
