@@ -4,6 +4,8 @@
 #
 #   scripts/install-deps.sh            build + test dependencies (incl. coturn, clang)
 #   scripts/install-deps.sh --interop  also what the interop tests need (later issues)
+#   scripts/install-deps.sh --bench    --interop's set plus GStreamer's -dev packages
+#                                      (bench/webrtcbin_peer.c, bench/run.sh sections 1, 3)
 set -euo pipefail
 
 PKGS=(
@@ -23,7 +25,7 @@ PKGS=(
   # tests/synapse/synapse.sh: Synapse itself comes from PyPI into a cached venv
   python3 python3-venv curl
 )
-if [[ "${1:-}" == "--interop" ]]; then
+if [[ "${1:-}" == "--interop" || "${1:-}" == "--bench" ]]; then
   PKGS+=(chromium)
   # Node.js and npm: whatever provides the commands will do. These machines
   # carry NodeSource's nodejs, which bundles npm and conflicts with Debian's
@@ -34,6 +36,12 @@ if [[ "${1:-}" == "--interop" ]]; then
   PKGS+=(gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0)
   # tests/dtls/capture: Firefox ESR (headless) as a live peer
   PKGS+=(firefox-esr)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  # bench/webrtcbin_peer.c: GStreamer's public API (gst, gst-sdp, gst-webrtc)
+  # and the plugins of its pipelines (audiotestsrc/opus: -base; vpx: -good)
+  PKGS+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+         gstreamer1.0-plugins-base)
 fi
 
 missing=()
