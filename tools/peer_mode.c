@@ -60,6 +60,7 @@ typedef struct pm_opts {
     const char *audio_file, *video_file, *record_audio, *record_video;
     const char *name;
     double timeout_s;
+    unsigned video_w, video_h;       /* --video-size: the generated picture's size */
 } pm_opts;
 
 typedef struct pm {
@@ -589,7 +590,7 @@ static void usage_peer(void) {
             "                  [--audio-file WAV] [--video-file Y4M|IVF] [--record-audio WAV]\n"
             "                  [--record-video Y4M|IVF] [--renegotiate] [--relay-only]\n"
             "                  [--turn URI --turn-user U --turn-pass P] [--mdns on|off]\n"
-            "                  [--hangup] [--timeout S] [--name X]\n");
+            "                  [--video-size WxH] [--hangup] [--timeout S] [--name X]\n");
 }
 
 static int parse_opts(int argc, char **argv, pm_opts *o) {
@@ -624,6 +625,14 @@ static int parse_opts(int argc, char **argv, pm_opts *o) {
         else if (!strcmp(a, "--record-audio") && (v = VAL())) o->record_audio = v;
         else if (!strcmp(a, "--record-video") && (v = VAL())) o->record_video = v;
         else if (!strcmp(a, "--timeout") && (v = VAL())) o->timeout_s = atof(v);
+        else if (!strcmp(a, "--video-size") && (v = VAL())) {
+            /* Even sizes only: the I420 picture's chroma planes are half size. */
+            if (sscanf(v, "%ux%u", &o->video_w, &o->video_h) != 2 || o->video_w < 16 || o->video_h < 16 ||
+                o->video_w > 1920 || o->video_h > 1088 || ((o->video_w | o->video_h) & 1u)) {
+                fprintf(stderr, "mxrtc peer: --video-size wants WxH, even, 16x16 to 1920x1088\n");
+                return -1;
+            }
+        }
         else if (!strcmp(a, "--name") && (v = VAL())) o->name = v;
         else {
             fprintf(stderr, "mxrtc peer: unknown option or missing value: %s\n", a);
@@ -698,8 +707,8 @@ static int open_media(void) {
         }
         g.wav_in_open = true;
     }
-    g.pic_w = PM_VIDEO_W;
-    g.pic_h = PM_VIDEO_H;
+    g.pic_w = g.o.video_w ? g.o.video_w : PM_VIDEO_W;
+    g.pic_h = g.o.video_h ? g.o.video_h : PM_VIDEO_H;
     if (g.o.video_file) {
         size_t n = strlen(g.o.video_file);
         if (n >= 4 && !strcmp(g.o.video_file + n - 4, ".ivf")) {

@@ -6,6 +6,7 @@
 //   --offer | --answer          which side makes the first offer
 //   --audio-hz N                send a sine tone of N Hz; measure the received tone
 //   --video-rgb R,G,B           send a solid colour; measure the received colour
+//   --video-size WxH            that colour's canvas size (default 320x240)
 //   --renegotiate               (offerer) start audio-only, add video once audio is heard
 //   --relay-only --turn URL --turn-user U --turn-pass P
 //                               iceTransportPolicy 'relay' through that TURN server
@@ -34,7 +35,7 @@ try {
 function parseArgs(argv) {
   const o = { offer: false, answer: false, audioHz: 0, videoRgb: null, renegotiate: false,
               relayOnly: false, turn: null, turnUser: '', turnPass: '', mdns: 'on',
-              hangup: false, timeout: 30, name: 'chromium' };
+              hangup: false, timeout: 30, name: 'chromium', videoSize: [320, 240] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -46,6 +47,7 @@ function parseArgs(argv) {
       case '--answer': o.answer = true; break;
       case '--audio-hz': o.audioHz = Number(val()); break;
       case '--video-rgb': o.videoRgb = val().split(',').map(Number); break;
+      case '--video-size': o.videoSize = val().split('x').map(Number); break;
       case '--renegotiate': o.renegotiate = true; break;
       case '--relay-only': o.relayOnly = true; break;
       case '--turn': o.turn = val(); break;
@@ -62,6 +64,8 @@ function parseArgs(argv) {
   if (!(o.audioHz >= 0 && o.audioHz < 24000)) throw new Error('--audio-hz out of range');
   if (o.videoRgb && (o.videoRgb.length !== 3 || o.videoRgb.some((x) => !(x >= 0 && x <= 255))))
     throw new Error('--video-rgb wants R,G,B in 0..255');
+  if (o.videoSize.length !== 2 || o.videoSize.some((x) => !(x >= 16 && x <= 1920)))
+    throw new Error('--video-size wants WxH');
   if (o.relayOnly && !o.turn) throw new Error('--relay-only needs --turn');
   if (o.mdns !== 'on' && o.mdns !== 'off') throw new Error('--mdns on|off');
   return o;
@@ -136,7 +140,7 @@ async function main() {
   await page.exposeFunction('mxSend', (o) => { if (!exiting) out(o); });
   await page.exposeFunction('mxLog', (s) => log(s));
   await page.goto(PAGE_URL);
-  const cfg = { offer: opts.offer, audioHz: opts.audioHz, videoRgb: opts.videoRgb,
+  const cfg = { offer: opts.offer, audioHz: opts.audioHz, videoRgb: opts.videoRgb, videoSize: opts.videoSize,
                 renegotiate: opts.renegotiate, relayOnly: opts.relayOnly, turn: opts.turn,
                 turnUser: opts.turnUser, turnPass: opts.turnPass, timeoutMs: opts.timeout * 1000 };
   await page.evaluate((c) => { window.MX_CONFIG = c; }, cfg);

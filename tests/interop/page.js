@@ -44,8 +44,7 @@
     // A solid colour, repainted at 30 fps so the capture keeps producing
     // frames (a canvas stream only captures frames when the canvas changes).
     const c = document.createElement('canvas');
-    c.width = 320;
-    c.height = 240;
+    [c.width, c.height] = cfg.videoSize || [320, 240];
     const g = c.getContext('2d');
     const [r, gr, b] = cfg.videoRgb;
     const paint = () => { g.fillStyle = `rgb(${r},${gr},${b})`; g.fillRect(0, 0, c.width, c.height); };
