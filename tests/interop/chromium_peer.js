@@ -21,9 +21,9 @@
 // stderr only.
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { launchChromium } = require('./chromium_launch');
 let chromium;
 try {
   ({ chromium } = require('playwright-core'));
@@ -82,27 +82,6 @@ const tag = `[${opts.name}]`;
 const log = (s) => process.stderr.write(`${tag} ${s}\n`);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
-// Features disabled in one list: Chromium honours only the last
-// --disable-features flag, and ours comes after Playwright's. The ones that
-// matter: no background requests (optimisation hints, network time, search
-// preconnects), and with --mdns off, raw IP host candidates.
-const disabled = ['OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled',
-                  'PreconnectToSearch', 'MediaRouter', 'Translate', 'HttpsUpgrades',
-                  'PaintHolding'];
-if (opts.mdns === 'off') disabled.push('WebRtcHideLocalIpsWithMdns');
-const args = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE *.local',
-  `--disable-features=${disabled.join(',')}`,
-];
-// Extra flags for debugging, e.g. MXRTC_CHROMIUM_ARGS='--enable-logging=stderr --v=1'.
-if (process.env.MXRTC_CHROMIUM_ARGS) args.push(...process.env.MXRTC_CHROMIUM_ARGS.split(/\s+/).filter(Boolean));
-// No --use-fake-ui-for-media-stream: the page needs no capture permission
-// (WebAudio and canvas sources), and without it Chrome keeps its default
-// mDNS obfuscation of host candidates, as real users' browsers do.
-
 const PAGE_URL = 'http://localhost:9/peer.html'; // served by page.route, never fetched
 const HTML = '<!doctype html><meta charset="utf-8"><title>mxrtc interop peer</title><body></body>';
 
@@ -120,12 +99,7 @@ process.on('SIGTERM', () => shutdown(143));
 process.on('SIGINT', () => shutdown(130));
 
 async function main() {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mxrtc-chromium-'));
-  browser = await chromium.launchPersistentContext(tmp, {
-    executablePath: process.env.MXRTC_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args,
-  });
+  ({ browser, tmp } = await launchChromium(chromium, opts.mdns));
   const page = browser.pages()[0] || await browser.newPage();
   page.on('console', (m) => log(`console: ${m.text()}`));
   page.on('pageerror', (e) => log(`page error: ${e.message}`));
