@@ -2,14 +2,17 @@
 # bench/run.sh: regenerates BENCHMARKS.md (see bench/README.md).
 #
 #   bench/run.sh                 full run: release build in build-bench/, every
-#                                measurement, BENCHMARKS.md rewritten
+#                                measurement, BENCHMARKS.md rewritten (~12 min:
+#                                20 connects per stack, six 60 s calls)
+#   bench/run.sh --quick         the same with 5 connects per stack and 10 s calls
+#                                (~4 min); BENCHMARKS.md says so
 #   bench/run.sh --smoke BUILD   CTest's smoke pass (label bench): runs each
 #                                benchmark program of BUILD/bench with a tiny
 #                                count and checks it printed its line; no
-#                                timing, no valgrind, nothing written
+#                                timing, no valgrind, no Chromium, nothing written
 #
-# Counts (instructions, bytes) are deterministic; the throughput figure is a
-# timing (median of 5) and is never asserted anywhere.
+# Counts (instructions, bytes) are deterministic; the throughput, connect and
+# call figures are timings and are never asserted anywhere.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +30,23 @@ if [[ "${1:-}" == "--smoke" ]]; then
   for m in send recv floor-send floor-recv; do check "^$m packets=50 " "$B/bench_packet" $m 50; done
   check "^median pps_wall=" "$B/bench_throughput" 200 1
   check "^call seconds=0.2 " "$B/bench_memory" 0.2
+  # Sections 1 and 3 over real loopback sockets: one connect, and a 2 s call
+  # between two `mxrtc peer` processes through call.js (when node is there).
+  if [[ -x $B/bench_connect ]]; then check "^median connect_ms=[0-9]" "$B/bench_connect" 1; fi
+  MX=$B/../tools/mxrtc
+  if [[ -x $MX ]] && command -v node >/dev/null; then
+    check '"side":"B","status":0' node "$ROOT/bench/call.js" --seconds 2 --warmup 1 --log /dev/null \
+      "$MX peer --audio-hz 440 --timeout 20" "$MX peer --audio-hz 440 --timeout 20"
+  fi
+  # GStreamer is not ours: its one-time allocations at exit are not leaks to report.
+  if [[ -x $B/webrtcbin_peer ]]; then
+    check "^median connect_ms=[0-9]" env ASAN_OPTIONS=detect_leaks=0 "$B/webrtcbin_peer" connect 1
+  fi
   exit $fail
 fi
+
+QUICK=0
+if [[ "${1:-}" == "--quick" ]]; then QUICK=1; fi
 
 BUILD=$ROOT/build-bench
 OUT=$ROOT/BENCHMARKS.md
@@ -38,14 +56,20 @@ N_PACKETS=2000          # packets counted under callgrind per path
 TP_PACKETS=200000       # packets per throughput run
 TP_RUNS=5
 MEM_SECONDS=2           # media carried in the memory run
+CONNECT_RUNS=20         # section 1: connects per stack (the issue: median of 20)
+CALL_SECONDS=60         # section 3: length of each call
+if ((QUICK)); then CONNECT_RUNS=5; CALL_SECONDS=10; fi
 
 say() { echo "bench: $*" >&2; }
 
 # ---- build: release (-O2 -g), no sanitizers, static only ---------------------
 say "building in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXRTC_SANITIZE=OFF \
-  -DMXRTC_BUILD_SHARED=OFF -DMXRTC_BUILD_TESTS=OFF -DMXRTC_BUILD_TOOLS=OFF -DMXRTC_BUILD_BENCH=ON >/dev/null
-ninja -j2 -C "$BUILD" mxrtc bench_packet bench_throughput bench_memory >/dev/null
+  -DMXRTC_BUILD_SHARED=OFF -DMXRTC_BUILD_TESTS=OFF -DMXRTC_BUILD_TOOLS=ON -DMXRTC_BUILD_BENCH=ON >/dev/null
+TARGETS=(mxrtc bench_packet bench_throughput bench_memory bench_connect mxrtc_tool)
+# webrtcbin_peer exists only when GStreamer's -dev packages are installed.
+if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^webrtcbin_peer:'; then TARGETS+=(webrtcbin_peer); fi
+ninja -j2 -C "$BUILD" "${TARGETS[@]}" >/dev/null
 BP=$BUILD/bench/bench_packet
 BT=$BUILD/bench/bench_throughput
 BM=$BUILD/bench/bench_memory
@@ -148,6 +172,62 @@ OUTQ=$(awk '/define PEER_OUTQ_BYTES/ { $1 = ""; $2 = ""; sub(/\/\*.*/, ""); prin
 VFMAX=$(awk '/define PEER_VIDEO_FRAME_MAX/ { $1 = ""; $2 = ""; sub(/\/\*.*/, ""); print }' "$ROOT/peer/peer.h" | tr -d ' ()' | awk -F'*' '{ p = 1; for (i = 1; i <= NF; i++) p *= $i; print p }')
 SRTP_BACKEND=$(ldd "$(ldconfig -p | awk '/libsrtp2.so.1 / { print $NF; exit }')" | awk '/libnss3|libcrypto/ { print $1 }' | tr '\n' ' ' | sed 's/ $//')
 
+# ---- sections 1 and 3: connect time and calls (real time, real sockets) -------
+# One program at a time: nothing else of ours runs beside a measurement.
+RAW=$BUILD/bench-raw
+rm -rf "$RAW"; mkdir -p "$RAW"
+WB=$BUILD/bench/webrtcbin_peer
+MXT=$BUILD/tools/mxrtc
+CR_OK=0
+if command -v node >/dev/null && [[ -x ${MXRTC_CHROMIUM:-/usr/bin/chromium} ]]; then
+  if [[ ! -d $ROOT/tests/interop/node_modules/playwright-core ]] && command -v npm >/dev/null; then
+    say "npm ci in tests/interop (playwright-core)"
+    npm ci --prefix "$ROOT/tests/interop" >/dev/null 2>&1 || true
+  fi
+  [[ -d $ROOT/tests/interop/node_modules/playwright-core ]] && CR_OK=1
+fi
+say "connect: $CONNECT_RUNS runs per stack"
+"$BUILD/bench/bench_connect" $CONNECT_RUNS >"$RAW/connect_mxrtc.txt" 2>"$RAW/connect_mxrtc.log" || true
+if [[ -x $WB ]]; then
+  "$WB" connect $CONNECT_RUNS >"$RAW/connect_webrtcbin.txt" 2>"$RAW/connect_webrtcbin.log" || true
+fi
+if ((CR_OK)); then
+  node "$ROOT/bench/chromium_connect.js" $CONNECT_RUNS >"$RAW/connect_chromium.txt" 2>"$RAW/connect_chromium.log" || true
+fi
+VID_MX="--video-rgb 51,102,204 --video-size 640x480"
+VID_CR="--video-rgb 51,102,204 --video-size 640x480"
+for kind in audio video; do
+  v_mx=""; v_wb=""; v_cr=""
+  if [[ $kind == video ]]; then v_mx=$VID_MX; v_wb="--video 640x480"; v_cr=$VID_CR; fi
+  say "$kind calls: ${CALL_SECONDS} s each, mxrtc, webrtcbin, Chromium"
+  node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 --log "$RAW/call_mxrtc_$kind.log" \
+    "$MXT peer --audio-hz 440 $v_mx --timeout 30" "$MXT peer --audio-hz 440 $v_mx --timeout 30" \
+    >"$RAW/call_mxrtc_$kind.jsonl" || true
+  if [[ -x $WB ]]; then
+    node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 --log "$RAW/call_webrtcbin_$kind.log" \
+      "$WB call $v_wb" "$WB call $v_wb" >"$RAW/call_webrtcbin_$kind.jsonl" || true
+  fi
+  if ((CR_OK)); then
+    CRP="node $ROOT/tests/interop/chromium_peer.js --audio-hz 440 $v_cr --mdns off --timeout 30"
+    node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 --exclude-root --log "$RAW/call_chromium_$kind.log" \
+      "$CRP" "$CRP" >"$RAW/call_chromium_$kind.jsonl" || true
+  fi
+done
+# Section 6 (Matrix invite -> first decoded audio, mxrtc versus Element) comes
+# from bench/section6.sh when that exists (bench/README.md): it writes the
+# JSON summary report.py reads.
+if [[ -x $ROOT/bench/section6.sh ]]; then
+  say "section 6: bench/section6.sh"
+  "$ROOT/bench/section6.sh" $CONNECT_RUNS "$RAW/section6.json" >"$RAW/section6.log" 2>&1 || rm -f "$RAW/section6.json"
+fi
+CHROMIUMV=$( ( ${MXRTC_CHROMIUM:-/usr/bin/chromium} --version 2>/dev/null || echo "not installed" ) | head -1)
+NODEV=$(node --version 2>/dev/null || echo "not installed")
+GSTCOREV=$(pkg-config --modversion gstreamer-webrtc-1.0 2>/dev/null || echo "not installed")
+GSTV="$GSTCOREV" CHROMIUMV="$CHROMIUMV" python3 "$ROOT/bench/report.py" "$RAW" $CONNECT_RUNS $CALL_SECONDS
+md() { cat "$RAW/md_$1.md"; }
+MODE_NOTE=""
+if ((QUICK)); then MODE_NOTE=" **Quick run** (\`bench/run.sh --quick\`): $CONNECT_RUNS connects per stack and ${CALL_SECONDS} s calls instead of 20 and 60 s."; fi
+
 # ---- machine ---------------------------------------------------------------
 CPU=$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
 NPROC=$(nproc)
@@ -171,8 +251,10 @@ cat >"$OUT" <<EOF
 # BENCHMARKS
 
 Generated by \`bench/run.sh\` (one command; see bench/README.md for what each
-figure means). Counts (instructions, bytes) are deterministic; the one timing
-(section 5) is the median of $TP_RUNS runs. Nothing here is asserted by a test.
+figure means). Counts (instructions, bytes) are deterministic; the timings
+(sections 1, 3 and 5) were taken in this one run, each stack's figure beside
+the others' on the same machine, one measurement at a time, and are compared
+as ratios. Nothing here is asserted by a test.$MODE_NOTE
 
 ## Machine
 
@@ -184,6 +266,8 @@ figure means). Counts (instructions, bytes) are deterministic; the one timing
 | valgrind | $VG |
 | libsrtp2 | $SRTPV (Debian) |
 | GStreamer (plugins-bad) | $GSTV (Debian) |
+| Chromium | $CHROMIUMV (Debian), headless through playwright-core (tests/interop) |
+| Node.js | $NODEV |
 | mxrtc commit | $COMMIT$DIRTY |
 | Date | $DATE |
 | Build | \`cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo\` (-O2 -g), no sanitizers, static (\`build-bench/\`) |
@@ -192,28 +276,21 @@ figure means). Counts (instructions, bytes) are deterministic; the one timing
 
 | # | Figure | mxrtc | Comparison | Ratio | Target | Command |
 |---|---|---|---|---|---|---|
-| 1 | Connect time on loopback | not measured yet | Chromium↔Chromium, webrtcbin↔webrtcbin | — | ≤ 0.3× Chromium, ≤ 0.5× webrtcbin | — |
+$(md summary1)
 | 2a | Instructions per RTP packet sent (build + SRTP protect) | ${IR[send]} | libsrtp2 \`srtp_protect\` alone: ${IR[floor-send]} | $r_send | ≤ 1.2× | \`valgrind --tool=callgrind --instr-atstart=no build-bench/bench/bench_packet send $N_PACKETS\` (and \`floor-send\`) |
 | 2b | Instructions per RTP packet received (SRTP unprotect + parse + receive bookkeeping) | ${IR[recv]} | libsrtp2 \`srtp_unprotect\` alone: ${IR[floor-recv]} | $r_recv | ≤ 1.2× | \`... bench_packet recv $N_PACKETS\` (and \`floor-recv\`) |
 | 2 | Send + receive together | $(( IR[send] + IR[recv] )) | $(( IR[floor-send] + IR[floor-recv] )) | $r_both | ≤ 1.2× | as 2a + 2b |
-| 3 | CPU time and peak memory of 60 s calls | not measured yet | webrtcbin, Chromium | — | CPU ≤ 0.5× webrtcbin, ≤ 0.3× Chromium; memory ≤ 0.25× webrtcbin | — |
+$(md summary3)
 | 4a | libmxrtc.a own code (size text+data, -O2) | $(kb $OWN) ($OWN B) | target 500 KB | $r_size of target | < 500 KB | \`size -t build-bench/libmxrtc.a\` |
 | 4b | … versus the GStreamer set Nheko needs, **on-disk .so bytes** | $(kb $OWN) | $(kb $GST_DISK) | $r_gst_disk | — | \`stat -c %s\` of the files below |
 | 4c | … versus the same GStreamer files, size text+data | $(kb $OWN) | $(kb $GST_TD) | $r_gst_td | — | \`size\` of the files below |
 | 4d | Heap of one idle peer (mxrtc allocator, after \`mxrtc_peer_new\`) | $(kb $IDLE) in $IDLE_N allocations | — | — | — | \`build-bench/bench/bench_memory $MEM_SECONDS\` |
 | 4e | Heap of one peer in a connected audio+video call (mxrtc allocator) | connected: $(kb $CONN); after ${MEM_SECONDS} s of media: live $(kb $CALL_LIVE), peak $(kb $CALL_PEAK) | — | — | — | same |
-| 4f | Whole-process heap peak, two peers in one call (libc malloc incl. mbedTLS, libsrtp2, libopus, libvpx), benchmark host's buffers excluded | $(mb $MASSIF_NET) for two peers (+ $(kb $MASSIF_EXTRA) malloc overhead) | — | — | ≤ 0.25× webrtcbin (section 3, not measured yet) | \`valgrind --tool=massif build-bench/bench/bench_memory $MEM_SECONDS\` |
+| 4f | Whole-process heap peak, two peers in one call (libc malloc incl. mbedTLS, libsrtp2, libopus, libvpx), benchmark host's buffers excluded | $(mb $MASSIF_NET) for two peers (+ $(kb $MASSIF_EXTRA) malloc overhead) | — | — | $(md target4f) | \`valgrind --tool=massif build-bench/bench/bench_memory $MEM_SECONDS\` |
 | 5 | Throughput ceiling, one core, full peer path (protect+send on one peer and receive+unprotect on the other, same thread) | $TP_WALL packets/s (wall), $TP_CPU packets/s (CPU clock); $(awk -v p="$TP_WALL" -v b="$TP_PAYLOAD" 'BEGIN { printf "%.0f", p * b * 8 / 1e6 }') Mbit/s of payload | — | — | — | \`build-bench/bench/bench_throughput $TP_PACKETS $TP_RUNS\` |
-| 6 | Matrix invite → first decoded audio | not measured yet | Element↔Element | — | ≤ 0.5× | — |
+$(md summary6)
 
-## 1. Connect time on loopback — not measured yet
-
-Needs: a loopback program that times offer creation → first decrypted media
-packet for mxrtc↔mxrtc over real UDP sockets (\`mxrtc peer\` has the socket
-loop), the same for Chromium↔Chromium in one page (tests/interop drives
-Chromium headless) and for GStreamer webrtcbin↔webrtcbin (a small C program
-using GStreamer's public API; the Debian packages are installed), each median
-of 20. None of the three exists yet, so there is no figure.
+$(md section1)
 
 ## 2. Per-packet cost of the media path (instructions, callgrind)
 
@@ -278,13 +355,7 @@ Floor receive (libsrtp2 alone):
 |---|---|
 $(cat "$TMP/prof.floor-recv")
 
-## 3. CPU time and peak memory of 60 s calls — not measured yet
-
-Needs: a 60 s Opus 48 kHz audio call and a 60 s 640x480@30 VP8 call per side
-over loopback for mxrtc (\`mxrtc peer\` on both ends, CPU time from
-\`getrusage\`/\`/usr/bin/time -v\`, peak RSS likewise), for webrtcbin (the same
-GStreamer peer program section 1 needs) and for Chromium (two headless
-instances with fake media devices). Not built yet: no figure.
+$(md section3)
 
 ## 4. Memory and size
 
@@ -350,12 +421,6 @@ $(cat "$TMP/tp.txt")
 For scale (not a ratio of like things): the floor of section 2 is
 ${IR[floor-send]} + ${IR[floor-recv]} = $FLOOR_PPS instructions per packet for one protect plus one unprotect.
 
-## 6. Call setup over Matrix — not measured yet
-
-Needs: the matrix/ call layer placing a call through the local Synapse
-(tests/synapse) to Element Web, timed from the invite being sent to the first
-decoded audio frame, against two Element (matrix-js-sdk) pages calling each
-other, median of 20. The mxrtc side of a Matrix call is not ready for this
-yet: no figure.
+$(md section6)
 EOF
 say "wrote $OUT"
