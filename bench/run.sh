@@ -68,7 +68,8 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXRTC_
   -DMXRTC_BUILD_SHARED=OFF -DMXRTC_BUILD_TESTS=OFF -DMXRTC_BUILD_TOOLS=ON -DMXRTC_BUILD_BENCH=ON >/dev/null
 TARGETS=(mxrtc bench_packet bench_throughput bench_memory bench_connect mxrtc_tool)
 # webrtcbin_peer exists only when GStreamer's -dev packages are installed.
-if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^webrtcbin_peer:'; then TARGETS+=(webrtcbin_peer); fi
+NINJA_TARGETS=$(ninja -C "$BUILD" -t targets all 2>/dev/null || true)
+if grep -qE '^(bench/)?webrtcbin_peer:' <<<"$NINJA_TARGETS"; then TARGETS+=(webrtcbin_peer); fi
 ninja -j2 -C "$BUILD" "${TARGETS[@]}" >/dev/null
 BP=$BUILD/bench/bench_packet
 BT=$BUILD/bench/bench_throughput
