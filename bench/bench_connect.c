@@ -14,6 +14,9 @@
  *
  *   bench_connect RUNS        prints `run i: connect_ms=...` and the median
  *
+ * MXRTC_BENCH_LOG=1 prints both peers' debug log to stderr, each line with
+ * the milliseconds since the offer (where the time goes).
+ *
  * A timing on a shared machine: printed, never asserted.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -66,6 +69,14 @@ typedef struct bc_run {
 } bc_run;
 
 static bc_run R;
+static mxrtc_time_us g_t0;           /* the current run's offer time, for the log */
+
+static void log_fn(void *user, mxrtc_log_level level, const char *module, const char *message) {
+    (void)level;
+    bc_side *s = user;
+    fprintf(stderr, "[%s %8.2f ms] %s: %s\n", s->index ? "answerer" : "offerer",
+            g_t0 ? (double)(mxrtc_net_now() - g_t0) / 1000.0 : 0.0, module, message);
+}
 
 /* ---- commands on a side's I/O thread ------------------------------------- */
 
@@ -255,6 +266,7 @@ static int side_new(bc_side *s, int index) {
     mxrtc_net_runner_local_addrs(s->runner, &locals, &nl);
     mxrtc_peer_config cfg;
     mxrtc_peer_config_init(&cfg);
+    if (getenv("MXRTC_BENCH_LOG")) cfg.logger = (mxrtc_logger){log_fn, s, MXRTC_LOG_DEBUG};
     for (size_t i = 0; i < nl && cfg.interface_count < MXRTC_PEER_MAX_INTERFACES; i++)
         cfg.interfaces[cfg.interface_count++] = locals[i];
     cfg.audio = MXRTC_DIR_SENDRECV;
@@ -285,6 +297,7 @@ static int one_run(double *connect_ms, double *connected_ms) {
     if (mxrtc_net_runner_start(R.s[0].runner) || mxrtc_net_runner_start(R.s[1].runner)) goto out;
 
     mxrtc_time_us t0 = mxrtc_net_now();
+    g_t0 = t0;
     bc_cmd c = {.side = &R.s[0], .kind = 1, .out = offer};
     if (mxrtc_net_runner_call_wait(R.s[0].runner, run_cmd, &c) || c.rc) goto out;
     c = (bc_cmd){.side = &R.s[1], .kind = 3, .type = MXRTC_SDP_OFFER, .sdp = offer};

@@ -189,6 +189,8 @@ if command -v node >/dev/null && [[ -x ${MXRTC_CHROMIUM:-/usr/bin/chromium} ]]; 
 fi
 say "connect: $CONNECT_RUNS runs per stack"
 "$BUILD/bench/bench_connect" $CONNECT_RUNS >"$RAW/connect_mxrtc.txt" 2>"$RAW/connect_mxrtc.log" || true
+# Where mxrtc's time goes: 3 more runs with both peers' debug log (not in the figure).
+MXRTC_BENCH_LOG=1 "$BUILD/bench/bench_connect" 3 >"$RAW/connect_mxrtc_trace.log" 2>&1 || true
 if [[ -x $WB ]]; then
   "$WB" connect $CONNECT_RUNS >"$RAW/connect_webrtcbin.txt" 2>"$RAW/connect_webrtcbin.log" || true
 fi
