@@ -128,9 +128,10 @@ if os.path.exists(tp):
         extra += (f"\nWhere mxrtc's time goes (answerer's debug log, {len(phases)} extra runs with "
                   f"`MXRTC_BENCH_LOG=1`, medians): offer → ICE pair selected **{ice:.1f} ms**; → DTLS "
                   f"handshake done **{dtls:.1f} ms** more; → first decrypted packet {first:.1f} ms more. "
-                  f"ICE is paced at Ta = 50 ms per check (RFC 8445 §14.2, ice/agent.h) and a pair is "
-                  f"only selected after a nominated check round; the DTLS handshake (mbedTLS, ECDHE-ECDSA) "
-                  f"is where the rest goes. The stacks compared get through ICE + DTLS in the time their "
+                  f"mxrtc's ICE agent paces its checks at Ta = 50 ms (RFC 8445 §14.2, ice/agent.c) and "
+                  f"nominates regularly (§8.1.1): the pair is selected only after a further check carrying "
+                  f"USE-CANDIDATE, sent once the other pairs are checked (or after its 500 ms nomination "
+                  f"delay); the DTLS handshake (mbedTLS, ECDHE-ECDSA) takes most of the rest. The stacks compared get through ICE + DTLS in the time their "
                   f"'connected' column shows.\n")
 raw1 = ""
 for s, label in STACKS:
