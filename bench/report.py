@@ -291,6 +291,8 @@ for lab, k, t in (("whole-process", "cpu_s", 0.3), ("media-only", "cpu_pct", 0.3
     r = ratio(per_side("mxrtc", "audio", k), per_side("chromium", "audio", k))
     if r is not None and r > t:
         miss.append(f"{lab} CPU of an audio call side is {r:.2f}× Chromium's (target ≤ 0.3×)")
+cp3 = os.path.join(RAW, "commands3.txt")
+cmds = open(cp3).read().strip() if os.path.exists(cp3) else "(not recorded)"
 misses = ("**Targets missed in this run**: " + "; ".join(miss) + ".") if miss else "Every section 3 target was met in this run."
 write("section3", f"""## 3. CPU time and peak memory of {S} s calls
 
@@ -324,6 +326,13 @@ each way; loopback, host candidates only, no STUN/TURN.
   software compositing) and the received audio in a muted `<audio>` element
   into WebAudio: what a browser call does. mxrtc and webrtcbin decode and
   drop.
+
+The commands, in the order they ran (each side gets `--offer`/`--answer`
+and `--name A`/`B` appended):
+
+```
+{cmds}
+```
 
 Columns: *CPU* is user+system time of the side's processes from their
 start to the end of the call (`/proc/PID/stat`; set-up included, the figure

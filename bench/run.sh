@@ -197,23 +197,28 @@ fi
 if ((CR_OK)); then
   node "$ROOT/bench/chromium_connect.js" $CONNECT_RUNS >"$RAW/connect_chromium.txt" 2>"$RAW/connect_chromium.log" || true
 fi
-VID_MX="--video-rgb 51,102,204 --video-size 640x480"
-VID_CR="--video-rgb 51,102,204 --video-size 640x480"
+# call KIND STACK [--exclude-root] CMD: one call, both sides running CMD; the
+# command line goes into BENCHMARKS.md with paths relative to the repository.
+call() {
+  local kind=$1 stack=$2; shift 2
+  local opts=() cmd
+  if [[ $1 == --exclude-root ]]; then opts+=(--exclude-root); shift; fi
+  cmd=$1
+  echo "node bench/call.js --seconds $CALL_SECONDS --warmup 5 ${opts[*]:+${opts[*]} }\"$cmd\" \"$cmd\"" |
+    sed "s|$ROOT/||g" >>"$RAW/commands3.txt"
+  node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 "${opts[@]}" --log "$RAW/call_${stack}_$kind.log" \
+    "$cmd" "$cmd" >"$RAW/call_${stack}_$kind.jsonl" || true
+}
 for kind in audio video; do
   v_mx=""; v_wb=""; v_cr=""
-  if [[ $kind == video ]]; then v_mx=$VID_MX; v_wb="--video 640x480"; v_cr=$VID_CR; fi
-  say "$kind calls: ${CALL_SECONDS} s each, mxrtc, webrtcbin, Chromium"
-  node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 --log "$RAW/call_mxrtc_$kind.log" \
-    "$MXT peer --audio-hz 440 $v_mx --timeout 30" "$MXT peer --audio-hz 440 $v_mx --timeout 30" \
-    >"$RAW/call_mxrtc_$kind.jsonl" || true
-  if [[ -x $WB ]]; then
-    node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 --log "$RAW/call_webrtcbin_$kind.log" \
-      "$WB call $v_wb" "$WB call $v_wb" >"$RAW/call_webrtcbin_$kind.jsonl" || true
+  if [[ $kind == video ]]; then
+    v_mx=" --video-rgb 51,102,204 --video-size 640x480"; v_wb=" --video 640x480"; v_cr=$v_mx
   fi
+  say "$kind calls: ${CALL_SECONDS} s each, mxrtc, webrtcbin, Chromium"
+  call $kind mxrtc "$MXT peer --audio-hz 440$v_mx --timeout 30"
+  if [[ -x $WB ]]; then call $kind webrtcbin "$WB call$v_wb"; fi
   if ((CR_OK)); then
-    CRP="node $ROOT/tests/interop/chromium_peer.js --audio-hz 440 $v_cr --mdns off --timeout 30"
-    node "$ROOT/bench/call.js" --seconds $CALL_SECONDS --warmup 5 --exclude-root --log "$RAW/call_chromium_$kind.log" \
-      "$CRP" "$CRP" >"$RAW/call_chromium_$kind.jsonl" || true
+    call $kind chromium --exclude-root "node $ROOT/tests/interop/chromium_peer.js --audio-hz 440$v_cr --mdns off --timeout 30"
   fi
 done
 # Section 6 (Matrix invite -> first decoded audio, mxrtc versus Element) comes
