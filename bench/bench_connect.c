@@ -256,6 +256,12 @@ static int side_new(bc_side *s, int index) {
     rc.on_event = on_event;
     rc.event_user = s;
     mxrtc_net_iface_options_init(&rc.ifaces);
+    /* Every usable interface, as `mxrtc peer` binds; loopback only when
+     * nothing else is up (a namespace with only lo). */
+    mxrtc_net_iface list[MXRTC_NET_MAX_UDP];
+    size_t nif = 0;
+    int irc = mxrtc_net_interfaces(&rc.ifaces, list, MXRTC_NET_MAX_UDP, &nif);
+    if ((irc == MXRTC_OK || irc == MXRTC_ERR_LIMIT) && nif == 0) rc.ifaces.include_loopback = true;
     int err = mxrtc_net_runner_new(&s->runner, &rc);
     if (err) {
         fprintf(stderr, "bench_connect: runner: %s\n", mxrtc_strerror(err));

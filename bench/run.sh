@@ -2,10 +2,10 @@
 # bench/run.sh: regenerates BENCHMARKS.md (see bench/README.md).
 #
 #   bench/run.sh                 full run: release build in build-bench/, every
-#                                measurement, BENCHMARKS.md rewritten (~12 min:
+#                                measurement, BENCHMARKS.md rewritten (~8 min:
 #                                20 connects per stack, six 60 s calls)
 #   bench/run.sh --quick         the same with 5 connects per stack and 10 s calls
-#                                (~4 min); BENCHMARKS.md says so
+#                                (~3 min); BENCHMARKS.md says so
 #   bench/run.sh --smoke BUILD   CTest's smoke pass (label bench): runs each
 #                                benchmark program of BUILD/bench with a tiny
 #                                count and checks it printed its line; no
@@ -49,6 +49,7 @@ QUICK=0
 if [[ "${1:-}" == "--quick" ]]; then QUICK=1; fi
 
 BUILD=$ROOT/build-bench
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 OUT=$ROOT/BENCHMARKS.md
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -228,6 +229,7 @@ if [[ -x $ROOT/bench/section6.sh ]]; then
   say "section 6: bench/section6.sh"
   "$ROOT/bench/section6.sh" $CONNECT_RUNS "$RAW/section6.json" >"$RAW/section6.log" 2>&1 || rm -f "$RAW/section6.json"
 fi
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 CHROMIUMV=$( ( ${MXRTC_CHROMIUM:-/usr/bin/chromium} --version 2>/dev/null || echo "not installed" ) | head -1)
 NODEV=$(node --version 2>/dev/null || echo "not installed")
 GSTCOREV=$(pkg-config --modversion gstreamer-webrtc-1.0 2>/dev/null || echo "not installed")
@@ -276,6 +278,7 @@ as ratios. Nothing here is asserted by a test.$MODE_NOTE
 | GStreamer (plugins-bad) | $GSTV (Debian) |
 | Chromium | $CHROMIUMV (Debian), headless through playwright-core (tests/interop) |
 | Node.js | $NODEV |
+| Load average (1, 5, 15 min) | $LOAD_START at the start, $LOAD_END after section 3 (other sessions share this machine; this run measured one thing at a time) |
 | mxrtc commit | $COMMIT$DIRTY |
 | Date | $DATE |
 | Build | \`cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo\` (-O2 -g), no sanitizers, static (\`build-bench/\`) |
