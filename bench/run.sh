@@ -63,6 +63,10 @@ if ((QUICK)); then CONNECT_RUNS=5; CALL_SECONDS=10; fi
 
 say() { echo "bench: $*" >&2; }
 
+# ---- what the comparisons need (idempotent: nothing is fetched when present) --
+"$ROOT/scripts/install-deps.sh" --bench >&2 ||
+  say "scripts/install-deps.sh --bench failed: a stack that is missing is reported as not measured"
+
 # ---- build: release (-O2 -g), no sanitizers, static only ---------------------
 say "building in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXRTC_SANITIZE=OFF \
