@@ -249,6 +249,27 @@ write("target4f", f"≤ 0.25× webrtcbin per call process: measured as peak RSS 
       f"{fr(rv)} video call); this row is heap only, two peers")
 
 
+def at_hangup(stack, kind, side):
+    """What the side's own log says it received by the end of the call (mxrtc:
+    its last once-a-second stats line; webrtcbin: its counts at bye)."""
+    lp = os.path.join(RAW, f"call_{stack}_{kind}.log")
+    if not os.path.exists(lp):
+        return ""
+    last = ""
+    for line in open(lp, errors="replace"):
+        if not line.startswith(f"[{side}]"):
+            continue
+        m = re.search(r"([0-9.]+) s connected .* pkts in a(\d+)/v(\d+) frames (\d+)", line)
+        if stack == "mxrtc" and m:
+            last = f"; by {float(m.group(1)):.0f} s: {m.group(2)} audio packets" + (
+                f", {m.group(4)} frames decoded" if kind == "video" else "")
+        m = re.search(r"audio buffers decoded (\d+), video frames decoded (\d+)", line)
+        if stack == "webrtcbin" and m:
+            last = f"; at hang-up: {m.group(1)} audio buffers" + (
+                f", {m.group(2)} frames decoded" if kind == "video" else "")
+    return last
+
+
 def check(stack, r):
     if not r:
         return "no result line"
@@ -275,7 +296,7 @@ for kind in ("audio", "video"):
             trows.append(f"| {kind} | {label}{bad} | {x['side']} | {x['cpu_s']:.2f} | {x['cpu_window_s']:.2f} s in "
                          f"{x['window_s']:.0f} s = {pct:.1f} % | {x['hwm_rss_kb'] / 1024:.1f} | "
                          f"{x['peak_rss_kb'] / 1024:.1f} | {x['peak_pss_kb'] / 1024:.1f} | {x['processes']} | "
-                         f"{check(s, x.get('result'))} |")
+                         f"{check(s, x.get('result'))}{at_hangup(s, kind, x['side'])} |")
 miss = []
 for kind in ("audio", "video"):
     rm = ratio(per_side("mxrtc", kind, "hwm_rss_kb"), per_side("webrtcbin", kind, "hwm_rss_kb"))
@@ -341,7 +362,11 @@ the end (steady state, % of one core); *VmHWM* the kernel's peak RSS, summed
 over a side's processes (exact for one process; for Chromium a sum of
 per-process peaks, an upper bound); *peak RSS* and *peak PSS* the largest
 summed RSS and PSS (`smaps_rollup`: shared pages divided among the processes
-mapping them) seen in the samples. Memory is in MB (2^20 bytes).
+mapping them) seen in the samples. Memory is in MB (2^20 bytes). *Media
+check*: the side's own result line (the received tone's frequency and the
+received colour, measured in the first seconds) and, for mxrtc and
+webrtcbin, what its log says it had received by the end of the call
+(Chromium's page reports no end-of-call count).
 
 | Call | Stack | Side | CPU (s) | Media window | VmHWM | Peak RSS | Peak PSS | Processes | Media check |
 |---|---|---|---|---|---|---|---|---|---|
