@@ -233,6 +233,34 @@ static void test_early_trickle(void **state) {
     h_free(&h);
 }
 
+/* The answer reaches the offerer 300 ms after the answerer has it. The
+ * answerer (DTLS client) finds a valid pair meanwhile and, as RFC 8445 §12.1
+ * allows, sends its ClientHello on it: it reaches the offerer before the
+ * offerer knows its DTLS role. The offerer keeps it and answers as soon as
+ * the answer gives it the server role, instead of waiting for the client's
+ * retransmission (1 s, RFC 6347 §4.2.4.1). */
+static void test_client_hello_before_answer(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 13, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    h.answer_delay = 300000;
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    /* The ClientHello went out during the delay: the answerer is already
+     * CONNECTING. */
+    assert_int_equal(h.s[1].dtls_state, MXRTC_DTLS_STATE_CONNECTING);
+    /* Two round trips of ~85 ms from here (the offerer's own check, then
+     * flights 2-6); the client's first retransmission would only leave
+     * 1 s after its ClientHello, about 700 ms from now. */
+    h_run(&h, h.now + 400000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    h_run(&h, h.now + 2000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
 /* (c) both behind port-restricted NATs: server-reflexive candidates from the
  * simnet STUN server make the path. */
 static void test_nat_call(void **state) {
@@ -451,6 +479,7 @@ int main(void) {
         cmocka_unit_test(test_colour_space_extension),
         cmocka_unit_test(test_push_encoded),
         cmocka_unit_test(test_early_trickle),
+        cmocka_unit_test(test_client_hello_before_answer),
         cmocka_unit_test(test_nat_call),
         cmocka_unit_test(test_relay_call),
         cmocka_unit_test(test_lossy_call),
