@@ -261,6 +261,44 @@ static void test_client_hello_before_answer(void **state) {
     h_free(&h);
 }
 
+static uint64_t audio_sent(const h_side *s) {
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(s->p, &st), MXRTC_OK);
+    return st.audio_out.packets;
+}
+
+/* Audio is pushed in 10 ms pieces and sent in 20 ms Opus frames. While a
+ * peer cannot send yet it keeps the latest partial frame, so the first push
+ * after SRTP is keyed completes a frame and sends it: on each side, the
+ * first media tick at or after the DTLS handshake's end sends a packet. */
+static void test_first_audio_on_first_push_after_keying(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 14, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    bool keyed[2] = { false, false }, checked[2] = { false, false };
+    uint64_t ticks_at_key[2] = { 0, 0 };
+    while (!(checked[0] && checked[1])) {
+        assert_true(h.now < 5000000);
+        uint64_t ticks_before = h.ticks;
+        /* One instant: datagrams and timeouts, then the media tick if due. */
+        h_run(&h, h.now + 1);
+        for (int i = 0; i < 2; i++) {
+            if (!keyed[i] && h.s[i].dtls_state == MXRTC_DTLS_STATE_CONNECTED) {
+                keyed[i] = true;
+                assert_int_equal(audio_sent(&h.s[i]), h.ticks != ticks_before ? 1 : 0);
+                ticks_at_key[i] = ticks_before;
+            }
+            if (keyed[i] && !checked[i] && h.ticks > ticks_at_key[i]) {
+                assert_int_equal(audio_sent(&h.s[i]), 1);
+                checked[i] = true;
+            }
+        }
+    }
+    h_free(&h);
+}
+
 /* (c) both behind port-restricted NATs: server-reflexive candidates from the
  * simnet STUN server make the path. */
 static void test_nat_call(void **state) {
@@ -480,6 +518,7 @@ int main(void) {
         cmocka_unit_test(test_push_encoded),
         cmocka_unit_test(test_early_trickle),
         cmocka_unit_test(test_client_hello_before_answer),
+        cmocka_unit_test(test_first_audio_on_first_push_after_keying),
         cmocka_unit_test(test_nat_call),
         cmocka_unit_test(test_relay_call),
         cmocka_unit_test(test_lossy_call),
