@@ -513,6 +513,11 @@ typedef struct mxrtc_calls_config {
     uint32_t candidate_delay_ms;      /* batch local candidates this long; 0 = 200 */
     uint32_t ice_disconnect_timeout_ms; /* disconnected this long ends the call (ice_timeout); 0 = 30000 */
     uint32_t ice_restart_delay_ms;    /* disconnected this long: we restart ICE; 0 = 2000, UINT32_MAX = never */
+    /* Trusted CAs (a PEM file, e.g. /etc/ssl/certs/ca-certificates.crt) for
+     * the turns: URIs of set_turn_servers, verified against the URI's host
+     * name. NULL: turns: URIs are skipped (the core picks no system path).
+     * Copied. */
+    const char *tls_ca_file;
 } mxrtc_calls_config;
 
 MXRTC_API void mxrtc_calls_config_init(mxrtc_calls_config *cfg);
