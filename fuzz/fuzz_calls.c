@@ -53,8 +53,8 @@ static void drain(mxrtc_calls *c, mxrtc_time_us now, mxrtc_time_us *deadline) {
 static const char *const turn_answers[] = {
     "{}",
     "{\"username\":\"1:@me:x\",\"password\":\"pw\",\"uris\":[\"turn:198.51.100.7:3478\"],\"ttl\":60}",
-    "{\"username\":\"1:@me:x\",\"password\":\"pw\",\"uris\":[\"turn:turn.x?transport=tcp\",\"turns:turn.x\","
-    "\"stun:stun.x\"],\"ttl\":5}",
+    ("{\"username\":\"1:@me:x\",\"password\":\"pw\",\"uris\":[\"turn:turn.x?transport=tcp\",\"turns:turn.x\","
+     "\"stun:stun.x\"],\"ttl\":5}"),
     "{\"uris\":3}",
 };
 

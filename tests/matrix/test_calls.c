@@ -822,6 +822,15 @@ static void turn_host_name(void **state) {
     run_ms(w, 1500);
     hears(b, id, 1000.0);
     assert_true(simnet_turn_relayed(w->net) > 100);
+    /* turns: without a CA file (mxrtc_calls_config.tls_ca_file) is skipped:
+     * no RESOLVE, and calls still work (without that relay). */
+    static const char tls[] = "{\"username\":\"1:@bob:example.org\",\"password\":\"pw\","
+                              "\"uris\":[\"turns:tls.example.org\"]}";
+    assert_int_equal(mxrtc_calls_set_turn_servers(w->dev[0].c, w->now, tls, strlen(tls)), MXRTC_OK);
+    drain(w, 0);
+    assert_int_equal(w->dev[0].nresolve, 0);
+    assert_int_equal(mxrtc_calls_resolved(w->dev[0].c, w->now, NULL, "tls.example.org", &ip), MXRTC_ERR_NOT_FOUND);
+    drain(w, 0);
     world_free(w);
 }
 
