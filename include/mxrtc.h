@@ -661,6 +661,15 @@ typedef enum mxrtc_call_end_reason {
 MXRTC_API const char *mxrtc_call_state_name(mxrtc_call_state s);
 MXRTC_API const char *mxrtc_call_end_reason_name(mxrtc_call_end_reason r);
 
+/* Hangs up with one of the spec's hangup reasons (m.call.hangup "reason"):
+ * ICE_FAILED, ICE_TIMEOUT, INVITE_TIMEOUT (e.g. the user gave up waiting),
+ * USER_HANGUP, USER_MEDIA_FAILED (no microphone/camera), USER_BUSY or
+ * UNKNOWN_ERROR; any other is MXRTC_ERR_INVALID_ARGUMENT. Our STATE ENDED
+ * output carries the same reason. A call ringing here is rejected instead
+ * (m.call.reject has no reason). Errors as mxrtc_calls_hangup. An input. */
+MXRTC_API int mxrtc_calls_hangup_reason(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                        mxrtc_call_end_reason reason);
+
 typedef enum mxrtc_calls_output_kind {
     MXRTC_CALLS_OUT_DEADLINE = 0,     /* nothing more: handle_timeout at `deadline` */
     MXRTC_CALLS_OUT_SEND_EVENT = 1,   /* send `type` with `content` to `room_id` */

@@ -487,6 +487,7 @@ static void voice_call(bool callee_hangs_up) {
     run_ms(w, 500);
     ended(ender, id, MXRTC_CALL_END_USER_HANGUP, 0);
     ended(other, id, MXRTC_CALL_END_USER_HANGUP, 1);
+    assert_int_equal(mxrtc_calls_hangup_reason(ender->c, w->now, id, MXRTC_CALL_END_INVITE_TIMEOUT), MXRTC_ERR_STATE);
     assert_int_equal(mxrtc_calls_hangup(ender->c, w->now, id), MXRTC_ERR_STATE);
     /* Statistics stay readable after the end. */
     assert_int_equal(mxrtc_calls_get_stats(a->c, id, &st), MXRTC_OK);
@@ -530,6 +531,22 @@ static void video_call(void **state) {
     drain(w, 0);
     run_ms(w, 500);
     ended(b, id, MXRTC_CALL_END_USER_HANGUP, 1);
+    world_free(w);
+}
+
+/* The caller gives up before an answer, with a reason: both sides see it. */
+static void hangup_reason(void **state) {
+    (void)state;
+    world *w = world_new(16);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    char id[128];
+    place_and_ring(w, false, id);
+    assert_int_equal(mxrtc_calls_hangup_reason(a->c, w->now, id, MXRTC_CALL_END_REPLACED), MXRTC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(mxrtc_calls_hangup_reason(a->c, w->now, id, MXRTC_CALL_END_INVITE_TIMEOUT), MXRTC_OK);
+    drain(w, 0);
+    run_ms(w, 500);
+    ended(a, id, MXRTC_CALL_END_INVITE_TIMEOUT, 0);
+    ended(b, id, MXRTC_CALL_END_INVITE_TIMEOUT, 1);
     world_free(w);
 }
 
@@ -931,6 +948,7 @@ int main(void) {
         cmocka_unit_test(voice_caller_hangs_up),
         cmocka_unit_test(video_call),
         cmocka_unit_test(reject),
+        cmocka_unit_test(hangup_reason),
         cmocka_unit_test(glare),
         cmocka_unit_test(hold_resume),
         cmocka_unit_test(mute),
