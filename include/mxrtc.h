@@ -559,11 +559,14 @@ MXRTC_API int mxrtc_calls_feed_event(mxrtc_calls *c, mxrtc_time_us now, const mx
                                      const char **why);
 
 /* The body of GET /_matrix/client/v3/voip/turnServer ({} and missing
- * fields mean no TURN). Used by calls placed or answered from now on; a
- * MXRTC_CALLS_OUT_TURN_REFRESH output asks for it again before its ttl
- * runs out. URIs with a host name come out as MXRTC_CALLS_OUT_RESOLVE
- * (call_id NULL) when a call needs them. MXRTC_ERR_MALFORMED (wrong JSON
- * types; the previous servers stay), MXRTC_ERR_LIMIT. An input. */
+ * fields mean no TURN). Used by calls created from now on (placed, or
+ * ringing here); running calls keep theirs. A MXRTC_CALLS_OUT_TURN_REFRESH
+ * output (once per answer) asks for it again before its ttl runs out.
+ * URIs with a host name come out at once as MXRTC_CALLS_OUT_RESOLVE
+ * (call_id NULL, once per distinct name) and are used once resolved;
+ * turns: URIs need cfg->tls_ca_file (skipped without), stuns: is skipped.
+ * MXRTC_ERR_MALFORMED (not JSON, wrong types; the previous servers stay),
+ * MXRTC_ERR_LIMIT. An input. */
 MXRTC_API int mxrtc_calls_set_turn_servers(mxrtc_calls *c, mxrtc_time_us now, const char *json,
                                            size_t len);
 
