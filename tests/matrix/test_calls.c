@@ -550,6 +550,37 @@ static void hangup_reason(void **state) {
     world_free(w);
 }
 
+/* An invite whose age (unsigned.age plus the time since the host received
+ * it) is past its lifetime does not ring: history after a restart. */
+static void expired_invite(void **state) {
+    (void)state;
+    world *w = world_new(17);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    char id[128];
+    w->hold_delivery = true;
+    assert_int_equal(mxrtc_calls_place(a->c, w->now, ROOM, NULL, 0, id, sizeof id), MXRTC_OK);
+    drain(w, 0);
+    assert_true(w->qn >= 1);
+    pending *p = &w->q[w->qh];
+    assert_string_equal(p->type, "m.call.invite");
+    /* received 0.5 s ago with an age of 59.6 s: 60.1 s > the 60 s lifetime */
+    mxrtc_room_event e = {ROOM, p->sender, p->type, NULL, p->content, strlen(p->content), 59600,
+                          w->now - 500000};
+    assert_int_equal(mxrtc_calls_feed_event(b->c, w->now, &e, NULL), MXRTC_OK);
+    drain(w, 1);
+    assert_null(last_kind(b, MXRTC_CALLS_OUT_INCOMING, id));
+    assert_int_equal(mxrtc_calls_state(b->c, id), MXRTC_CALL_STATE_NONE);
+    mxrtc_calls_counters ct = {.size = sizeof ct};
+    assert_int_equal(mxrtc_calls_get_counters(b->c, &ct), MXRTC_OK);
+    assert_int_equal(ct.events_ignored, 1);
+    /* the same invite 20.5 s old rings */
+    e.age_ms = 20000;
+    assert_int_equal(mxrtc_calls_feed_event(b->c, w->now, &e, NULL), MXRTC_OK);
+    drain(w, 1);
+    assert_non_null(last_kind(b, MXRTC_CALLS_OUT_INCOMING, id));
+    world_free(w);
+}
+
 static void reject(void **state) {
     (void)state;
     world *w = world_new(4);
@@ -949,6 +980,7 @@ int main(void) {
         cmocka_unit_test(video_call),
         cmocka_unit_test(reject),
         cmocka_unit_test(hangup_reason),
+        cmocka_unit_test(expired_invite),
         cmocka_unit_test(glare),
         cmocka_unit_test(hold_resume),
         cmocka_unit_test(mute),
