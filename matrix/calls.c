@@ -491,7 +491,7 @@ int mxrtc_calls_poll(mxrtc_calls *c, mxrtc_time_us now, mxrtc_calls_output *out)
     if (!c || !out) return MXRTC_ERR_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
     mxrtc_peer_adapter_factory_set_time(c->pf, now);
-    for (int round = 0;; round++) {
+    for (;;) {
         /* 1. The call manager's outputs. */
         int rc = mxrtc_call_manager_poll(c->cm, now, &c->cm_out);
         if (rc != MXRTC_OK) return rc;
@@ -555,7 +555,6 @@ int mxrtc_calls_poll(mxrtc_calls *c, mxrtc_time_us now, mxrtc_calls_output *out)
         out->kind = MXRTC_CALLS_OUT_DEADLINE;
         out->deadline = t;
         c->drained = true;
-        (void)round;
         return MXRTC_OK;
     }
 }
