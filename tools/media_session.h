@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "mxrtc.h"
+#include "codecs/codec.h"
 #include "tools/media/media.h"
 
 #define MXRTC_MS_RATE 48000
