@@ -127,6 +127,7 @@ typedef struct cm {
     bool held, ever_held;
     mxrtc_time_us hold_end_us;
     char local_ufrag[CM_UFRAG_MAX], remote_ufrag[CM_UFRAG_MAX];
+    char invite_id[MXRTC_CALL_ID_MAX + 1], invite_ufrag[CM_UFRAG_MAX]; /* the last invite fed */
     mxrtc_time_us restart_us;        /* last ICE restart seen; 0 none */
     bool dropping;
     uint64_t dropped_datagrams;
@@ -336,6 +337,11 @@ static void watch_ufrag(const char *type, const char *content, size_t len, bool 
     pthread_mutex_lock(&g.st_lock);
     bool ours = cJSON_IsString(id) && g.call_id[0] && !strcmp(id->valuestring, g.call_id);
     pthread_mutex_unlock(&g.st_lock);
+    /* An invite is fed before its call is ours (INCOMING comes after it). */
+    if (!local && !strcmp(type, "m.call.invite") && cJSON_IsString(id) && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
+        snprintf(g.invite_id, sizeof g.invite_id, "%s", id->valuestring);
+        snprintf(g.invite_ufrag, sizeof g.invite_ufrag, "%s", uf);
+    }
     if (ours && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
         char *known = local ? g.local_ufrag : g.remote_ufrag;
         if (known[0] && strcmp(known, uf) && !strcmp(type, "m.call.negotiate")) {
@@ -410,6 +416,7 @@ static void on_incoming(const mxrtc_calls_output *o) {
     }
     pthread_mutex_unlock(&g.st_lock);
     if (take) {
+        if (!strcmp(g.invite_id, o->call_id)) snprintf(g.remote_ufrag, sizeof g.remote_ufrag, "%s", g.invite_ufrag);
         g.ms.ref_us = g.ref_us;
         g.pending_decide = true;
         snprintf(g.pending_id, sizeof g.pending_id, "%s", o->call_id);
