@@ -1252,6 +1252,7 @@ out:
     if (sync_started) pthread_join(sync_tid, NULL);
     if (send_started) pthread_join(send_tid, NULL);
     mxrtc_net_runner_free(g.runner);
+    mxrtc_net_calls_cleanup(&g.adapter);
     mxrtc_calls_free(g.calls);
     mxrtc_ms_close(&g.ms);
     for (size_t i = 0; i < g.sq_count; i++) {
