@@ -325,13 +325,21 @@ static const char *content_sdp(const cJSON *content) {
     return NULL;
 }
 
-/* An SDP of our call went out (local) or came in: a changed ufrag in an
- * m.call.negotiate is an ICE restart. I/O thread. */
-static void watch_ufrag(const char *type, const char *content, size_t len, bool local, mxrtc_time_us now) {
+/* An SDP of our call went out (local) or came in (from sender; our own
+ * echoes are skipped): a changed ufrag in an m.call.negotiate is an ICE
+ * restart. I/O thread. */
+static void watch_ufrag(const char *type, const char *sender, const char *content, size_t len, bool local,
+                        mxrtc_time_us now) {
     if (strcmp(type, "m.call.invite") && strcmp(type, "m.call.answer") && strcmp(type, "m.call.negotiate"))
         return;
     cJSON *j = cJSON_ParseWithLength(content, len);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "call_id");
+    const cJSON *party = cJSON_GetObjectItemCaseSensitive(j, "party_id");
+    if (!local && sender && !strcmp(sender, g.user_id) && cJSON_IsString(party) &&
+        !strcmp(party->valuestring, g.device_id)) {
+        cJSON_Delete(j); /* our own event coming back through /sync */
+        return;
+    }
     const char *sdp = content_sdp(j);
     char uf[CM_UFRAG_MAX];
     pthread_mutex_lock(&g.st_lock);
@@ -344,7 +352,12 @@ static void watch_ufrag(const char *type, const char *content, size_t len, bool 
     }
     if (ours && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
         char *known = local ? g.local_ufrag : g.remote_ufrag;
-        if (known[0] && strcmp(known, uf) && !strcmp(type, "m.call.negotiate")) {
+        /* One restart, one line: the offer with new credentials (its
+         * answer brings the other side's new ones). */
+        const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
+        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(desc, "type");
+        bool offer = cJSON_IsString(dt) && !strcmp(dt->valuestring, "offer");
+        if (known[0] && strcmp(known, uf) && !strcmp(type, "m.call.negotiate") && offer) {
             g.restart_us = now;
             diag("ICE restart (%s)", local ? "ours" : "theirs");
             emit(event_obj("ice_restart", id->valuestring));
@@ -442,7 +455,7 @@ static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
     mxrtc_time_us now = mxrtc_net_now();
     switch (o->kind) {
     case MXRTC_CALLS_OUT_SEND_EVENT:
-        watch_ufrag(o->type, o->content, o->content_len, true, now);
+        watch_ufrag(o->type, NULL, o->content, o->content_len, true, now);
         sq_push(o->room_id, o->type, o->content, o->content_len);
         break;
     case MXRTC_CALLS_OUT_INCOMING:
@@ -582,7 +595,7 @@ static void run_cmd(void *arg, mxrtc_time_us now) {
     const char *why = NULL;
     switch (c->kind) {
     case C_FEED:
-        watch_ufrag(c->ev->type, c->ev->content, c->ev->content_len, false, now);
+        watch_ufrag(c->ev->type, c->ev->sender, c->ev->content, c->ev->content_len, false, now);
         c->rc = mxrtc_calls_feed_event(g.calls, now, c->ev, &why);
         if (c->rc != MXRTC_OK)
             diag("%s from %s refused: %s%s%s", c->ev->type, c->ev->sender, mxrtc_strerror(c->rc), why ? ": " : "",
