@@ -775,13 +775,15 @@ static void *sync_thread(void *arg) {
 
 /* ---- stdin commands ------------------------------------------------------------------------ */
 
-static void handle_command(const char *line) {
+/* Runs one command line. MXRTC_ERR_STATE is returned as is (the caller
+ * may retry); other outcomes are logged. */
+static int handle_command(const char *line) {
     cJSON *j = cJSON_Parse(line);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "cmd");
     if (!cJSON_IsString(cmd)) {
         diag("command without \"cmd\" ignored");
         cJSON_Delete(j);
-        return;
+        return MXRTC_ERR_MALFORMED;
     }
     const char *k = cmd->valuestring;
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "on");
@@ -795,8 +797,51 @@ static void handle_command(const char *line) {
     else if (!strcmp(k, "answer")) rc = io_simple(C_ANSWER, 0, 0);
     else if (!strcmp(k, "reject")) rc = io_simple(C_REJECT, 0, 0);
     else rc = MXRTC_ERR_UNSUPPORTED;
-    diag("command %s: %s", k, rc ? mxrtc_strerror(rc) : "done");
+    if (rc != MXRTC_ERR_STATE) diag("command %s: %s", k, rc ? mxrtc_strerror(rc) : "done");
     cJSON_Delete(j);
+    return rc;
+}
+
+/* Commands wait here in order. One refused with MXRTC_ERR_STATE (a hold
+ * while the previous m.call.negotiate is unanswered, an answer before the
+ * call rings...) is tried again every loop turn for CM_CMD_RETRY_US, as a
+ * user would press the button again; then it is dropped with its error. */
+#define CM_CMDQ 16
+#define CM_CMD_RETRY_US 5000000
+static char *cmdq[CM_CMDQ];
+static size_t cmdq_head, cmdq_n;
+static mxrtc_time_us cmdq_first_try;
+
+static void cmdq_push(const char *line) {
+    if (cmdq_n == CM_CMDQ) {
+        diag("too many commands waiting: one dropped");
+        return;
+    }
+    char *d = strdup(line);
+    if (d) cmdq[(cmdq_head + cmdq_n++) % CM_CMDQ] = d;
+}
+
+static void cmdq_run(mxrtc_time_us now) {
+    while (cmdq_n) {
+        if (!cmdq_first_try) cmdq_first_try = now;
+        int rc = handle_command(cmdq[cmdq_head]);
+        if (rc == MXRTC_ERR_STATE && now < cmdq_first_try + CM_CMD_RETRY_US) return;
+        if (rc == MXRTC_ERR_STATE) diag("command %s: %s", cmdq[cmdq_head], mxrtc_strerror(rc));
+        free(cmdq[cmdq_head]);
+        cmdq_head = (cmdq_head + 1) % CM_CMDQ;
+        cmdq_n--;
+        cmdq_first_try = 0;
+    }
+}
+
+static void cmdq_clear(void) {
+    while (cmdq_n) {
+        free(cmdq[cmdq_head]);
+        cmdq_head = (cmdq_head + 1) % CM_CMDQ;
+        cmdq_n--;
+    }
+    cmdq_head = 0;
+    cmdq_first_try = 0;
 }
 
 /* ---- options ------------------------------------------------------------------------------- */
@@ -1233,14 +1278,16 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
             char *start = buf, *nlp;
             while ((nlp = memchr(start, '\n', (size_t)(buf + blen - start)))) {
                 *nlp = '\0';
-                if (nlp > start) handle_command(start);
+                if (nlp > start) cmdq_push(start);
                 start = nlp + 1;
             }
             blen = (size_t)(buf + blen - start);
             memmove(buf, start, blen);
         }
+        cmdq_run(now);
     }
     free(buf);
+    cmdq_clear();
 
     /* Let the hangup/reject (and everything before it) reach the server. */
     if (!sq_flush(mxrtc_net_now() + CM_SEND_FLUSH_US)) diag("some events were not sent before exiting");
