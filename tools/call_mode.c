@@ -1212,7 +1212,8 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
         mxrtc_time_us now = mxrtc_net_now();
         pthread_mutex_lock(&g.st_lock);
         bool ended = g.ended, refresh = g.turn_refresh, stop = g.threads_stop, have_call = g.call_id[0] != 0;
-        mxrtc_time_us connected = g.connected_us;
+        mxrtc_time_us connected = g.connected_us, ref = g.ref_us;
+        mxrtc_call_state state = g.state;
         g.turn_refresh = false;
         pthread_mutex_unlock(&g.st_lock);
         if (ended) break;
@@ -1231,7 +1232,13 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
             diag("no end after the hangup: leaving");
             break;
         }
-        if (g.o.timeout_s > 0 && !connected && !timed_out && now > g.start_us + (mxrtc_time_us)(g.o.timeout_s * 1e6)) {
+        /* An unanswered invite of ours expires by itself (invite_timeout,
+         * its lifetime was cut to --timeout from the moment it was placed):
+         * wait for that, with a margin, before hanging up by hand. */
+        mxrtc_time_us tmo_from = g.start_us, tmo_grace = 0;
+        if (g.o.placing && state == MXRTC_CALL_STATE_INVITE_SENT && ref) tmo_from = ref, tmo_grace = 2000000;
+        if (g.o.timeout_s > 0 && !connected && !timed_out &&
+            now > tmo_from + (mxrtc_time_us)(g.o.timeout_s * 1e6) + tmo_grace) {
             diag("not connected after %.1f s: giving up", g.o.timeout_s);
             timed_out = true;
             hung_up = true;
