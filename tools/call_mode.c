@@ -64,7 +64,7 @@
 #define CM_SYNC_TIMEOUT_MS 2000      /* long poll; also how long exiting may wait for it */
 #define CM_SENDQ 256                 /* events waiting to be sent */
 #define CM_SEND_FLUSH_US 15000000    /* at exit: wait this long for the queue to empty */
-#define CM_UFRAG_MAX 256
+#define CM_UFRAG_MAX MXRTC_MXC_ID_MAX
 
 typedef struct cm_opts {
     bool placing;
@@ -235,11 +235,9 @@ static void sq_push(const char *room, const char *type, const char *content, siz
 
 /* The call_id of an event content (for invite_sent), into out. */
 static void content_call_id(const char *content, char *out, size_t cap) {
+    mxrtc_mxc_call_info ci;
     out[0] = 0;
-    cJSON *j = cJSON_Parse(content);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "call_id");
-    if (cJSON_IsString(id)) snprintf(out, cap, "%s", id->valuestring);
-    cJSON_Delete(j);
+    if (mxrtc_mxc_call_info_parse(content, strlen(content), &ci) == MXRTC_OK) snprintf(out, cap, "%s", ci.call_id);
 }
 
 static void *send_thread(void *arg) {
@@ -300,81 +298,45 @@ static bool sq_flush(mxrtc_time_us until) {
     return empty;
 }
 
-/* ---- ICE restarts: seen as a new ice-ufrag (RFC 8839 §5.4) in an SDP ------------ */
-
-/* The first a=ice-ufrag of sdp into out; false if none. */
-static bool sdp_ufrag(const char *sdp, char *out, size_t cap) {
-    const char *p = strstr(sdp, "a=ice-ufrag:");
-    if (!p) return false;
-    p += 12;
-    size_t n = strcspn(p, "\r\n");
-    if (n == 0 || n >= cap) return false;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return true;
-}
-
-/* The SDP of an invite (offer), answer (answer) or negotiate (description). */
-static const char *content_sdp(const cJSON *content) {
-    static const char *const keys[] = {"offer", "answer", "description"};
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(content, keys[i]);
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(d, "sdp");
-        if (cJSON_IsString(s)) return s->valuestring;
-    }
-    return NULL;
-}
-
-/* An SDP of our call went out (local) or came in (from sender; our own
- * echoes are skipped): a changed ufrag in an m.call.negotiate is an ICE
- * restart. I/O thread. */
-static void watch_ufrag(const char *type, const char *sender, const char *content, size_t len, bool local,
-                        mxrtc_time_us now) {
-    if (strcmp(type, "m.call.invite") && strcmp(type, "m.call.answer") && strcmp(type, "m.call.negotiate"))
-        return;
-    cJSON *j = cJSON_ParseWithLength(content, len);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "call_id");
-    const cJSON *party = cJSON_GetObjectItemCaseSensitive(j, "party_id");
-    if (!local && sender && !strcmp(sender, g.user_id) && cJSON_IsString(party) &&
-        !strcmp(party->valuestring, g.device_id)) {
-        cJSON_Delete(j); /* our own event coming back through /sync */
-        return;
-    }
-    const char *sdp = content_sdp(j);
-    char uf[CM_UFRAG_MAX];
-    pthread_mutex_lock(&g.st_lock);
-    bool ours = cJSON_IsString(id) && g.call_id[0] && !strcmp(id->valuestring, g.call_id);
-    pthread_mutex_unlock(&g.st_lock);
-    /* An invite is fed before its call is ours (INCOMING comes after it). */
-    if (!local && !strcmp(type, "m.call.invite") && cJSON_IsString(id) && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
-        snprintf(g.invite_id, sizeof g.invite_id, "%s", id->valuestring);
-        snprintf(g.invite_ufrag, sizeof g.invite_ufrag, "%s", uf);
-    }
-    if (ours && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
-        char *known = local ? g.local_ufrag : g.remote_ufrag;
-        /* One restart, one line: the offer with new credentials (its
-         * answer brings the other side's new ones). */
-        const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
-        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(desc, "type");
-        bool offer = cJSON_IsString(dt) && !strcmp(dt->valuestring, "offer");
-        if (known[0] && strcmp(known, uf) && !strcmp(type, "m.call.negotiate") && offer) {
-            g.restart_us = now;
-            diag("ICE restart (%s)", local ? "ours" : "theirs");
-            emit(event_obj("ice_restart", id->valuestring));
-        }
-        snprintf(known, CM_UFRAG_MAX, "%s", uf);
-    }
-    cJSON_Delete(j);
-}
-
-/* ---- calls outputs (I/O thread) ------------------------------------------------------ */
-
 static bool is_our_call(const char *call_id) {
     pthread_mutex_lock(&g.st_lock);
     bool ours = call_id && g.call_id[0] && !strcmp(call_id, g.call_id);
     pthread_mutex_unlock(&g.st_lock);
     return ours;
 }
+
+/* ---- ICE restarts: seen as a new ice-ufrag (RFC 8839 §5.4) in an SDP ------------ */
+
+/* An SDP of our call went out (local) or came in (from sender; our own
+ * echoes are skipped): an m.call.negotiate offer with a ufrag other than
+ * that side's last one is an ICE restart (its answer brings the other
+ * side's new ufrag: one restart, one line). I/O thread. */
+static void watch_ufrag(const char *type, const char *sender, const char *content, size_t len, bool local,
+                        mxrtc_time_us now) {
+    if (strcmp(type, "m.call.invite") && strcmp(type, "m.call.answer") && strcmp(type, "m.call.negotiate"))
+        return;
+    mxrtc_mxc_call_info ci;
+    if (mxrtc_mxc_call_info_parse(content, len, &ci) != MXRTC_OK || !ci.call_id[0] || !ci.ice_ufrag[0]) return;
+    if (!local && sender && !strcmp(sender, g.user_id) && !strcmp(ci.party_id, g.device_id))
+        return; /* our own event coming back through /sync */
+    /* An invite is fed before its call is ours (INCOMING comes after it). */
+    if (!local && !strcmp(type, "m.call.invite")) {
+        snprintf(g.invite_id, sizeof g.invite_id, "%s", ci.call_id);
+        snprintf(g.invite_ufrag, sizeof g.invite_ufrag, "%s", ci.ice_ufrag);
+    }
+    if (!is_our_call(ci.call_id)) return;
+    char *known = local ? g.local_ufrag : g.remote_ufrag;
+    if (known[0] && strcmp(known, ci.ice_ufrag) && !strcmp(type, "m.call.negotiate") &&
+        !strcmp(ci.sdp_type, "offer")) {
+        g.restart_us = now;
+        diag("ICE restart (%s)", local ? "ours" : "theirs");
+        emit(event_obj("ice_restart", ci.call_id));
+    }
+    snprintf(known, CM_UFRAG_MAX, "%s", ci.ice_ufrag);
+}
+
+/* ---- calls outputs (I/O thread) ------------------------------------------------------ */
+
 
 static void on_state(const mxrtc_calls_output *o, mxrtc_time_us now) {
     if (!is_our_call(o->call_id)) return;

@@ -433,6 +433,46 @@ static void join_escapes(void **state) {
     assert_int_equal(mxrtc_mxc_new(&cfg, &c), MXRTC_ERR_INVALID_ARGUMENT);
 }
 
+/* mxrtc_mxc_call_info_parse: ids, the SDP of invite/answer/negotiate, the
+ * first ufrag at a line start; wrong types and oversize fields left empty. */
+static void call_info(void **state) {
+    (void)state;
+    mxrtc_mxc_call_info ci;
+    const char *inv = "{\"call_id\":\"c1\",\"party_id\":\"DEV\",\"version\":\"1\",\"lifetime\":60000,"
+                      "\"offer\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\nx=a=ice-ufrag:no\\r\\n"
+                      "a=ice-ufrag:UF1\\r\\na=ice-pwd:p\\r\\na=ice-ufrag:UF2\\r\\n\"}}";
+    assert_int_equal(mxrtc_mxc_call_info_parse(inv, strlen(inv), &ci), MXRTC_OK);
+    assert_string_equal(ci.call_id, "c1");
+    assert_string_equal(ci.party_id, "DEV");
+    assert_string_equal(ci.sdp_type, "offer");
+    assert_string_equal(ci.ice_ufrag, "UF1");
+
+    const char *neg = "{\"call_id\":\"c1\",\"description\":{\"type\":\"answer\",\"sdp\":\"a=ice-ufrag:Z\"}}";
+    assert_int_equal(mxrtc_mxc_call_info_parse(neg, strlen(neg), &ci), MXRTC_OK);
+    assert_string_equal(ci.sdp_type, "answer");
+    assert_string_equal(ci.ice_ufrag, "Z");
+    assert_string_equal(ci.party_id, "");
+
+    const char *bad = "{\"call_id\":5,\"party_id\":[],\"answer\":{\"type\":1,\"sdp\":\"a=ice-ufrag:\\r\\n\"}}";
+    assert_int_equal(mxrtc_mxc_call_info_parse(bad, strlen(bad), &ci), MXRTC_OK);
+    assert_string_equal(ci.call_id, "");
+    assert_string_equal(ci.party_id, "");
+    assert_string_equal(ci.sdp_type, "");
+    assert_string_equal(ci.ice_ufrag, "");
+
+    /* Only len bytes are read: the object is cut short here. */
+    assert_int_equal(mxrtc_mxc_call_info_parse(inv, 10, &ci), MXRTC_ERR_MALFORMED);
+    assert_int_equal(mxrtc_mxc_call_info_parse("[1]", 3, &ci), MXRTC_ERR_MALFORMED);
+    assert_int_equal(mxrtc_mxc_call_info_parse("{}", MXRTC_MXC_MAX_CONTENT + 1, &ci), MXRTC_ERR_LIMIT);
+
+    char big[600];
+    memset(big, 'x', sizeof big);
+    char json[800];
+    snprintf(json, sizeof json, "{\"call_id\":\"%.*s\"}", (int)sizeof big, big);
+    assert_int_equal(mxrtc_mxc_call_info_parse(json, strlen(json), &ci), MXRTC_OK);
+    assert_string_equal(ci.call_id, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(send_429_retry_after),
@@ -446,6 +486,7 @@ int main(void) {
         cmocka_unit_test(sync_parse_edges),
         cmocka_unit_test(turn_server),
         cmocka_unit_test(join_escapes),
+        cmocka_unit_test(call_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

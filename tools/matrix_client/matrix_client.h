@@ -157,6 +157,25 @@ void mxrtc_mxc_sync_clear(mxrtc_mxc_sync *s);
  * presence and account data. timeout_ms is the server's long-poll time. */
 int mxrtc_mxc_sync_poll(mxrtc_mxc *c, const char *since, uint32_t timeout_ms, mxrtc_mxc_sync *out);
 
+/* ---- m.call.* content, as the call tool reads it --------------------------- */
+
+/* The few fields of an m.call.* event's content that `mxrtc call`/`answer`
+ * look at themselves (mxrtc_calls reads the rest): the call and party ids,
+ * and of the SDP in "offer" (m.call.invite), "answer" (m.call.answer) or
+ * "description" (m.call.negotiate) its type and first a=ice-ufrag (RFC 8839
+ * §5.4), to see ICE restarts. */
+typedef struct mxrtc_mxc_call_info {
+    char call_id[MXRTC_MXC_ID_MAX];    /* "" if absent, not a string or too long */
+    char party_id[MXRTC_MXC_ID_MAX];   /* the same */
+    char sdp_type[16];                 /* "offer", "answer" (as sent; "" if none) */
+    char ice_ufrag[MXRTC_MXC_ID_MAX];  /* "" if none or too long */
+} mxrtc_mxc_call_info;
+
+/* Parses content (len bytes, need not be NUL-terminated). MXRTC_OK (fields
+ * missing or of the wrong type are left ""), MXRTC_ERR_MALFORMED when it is
+ * not a JSON object, MXRTC_ERR_LIMIT when len > MXRTC_MXC_MAX_CONTENT. */
+int mxrtc_mxc_call_info_parse(const char *content, size_t len, mxrtc_mxc_call_info *out);
+
 /* ---- /voip/turnServer ----------------------------------------------------- */
 
 typedef struct mxrtc_mxc_turn {
