@@ -1261,9 +1261,14 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     /* Let the hangup/reject (and everything before it) reach the server. */
     if (!sq_flush(mxrtc_net_now() + CM_SEND_FLUSH_US)) diag("some events were not sent before exiting");
     pthread_mutex_lock(&g.st_lock);
-    bool ended = g.ended;
+    bool ended = g.ended, ended_here = g.ended && !g.remote_ended, hangup_sent = g.hangup_sent;
     mxrtc_call_end_reason why = g.end_reason;
     pthread_mutex_unlock(&g.st_lock);
+    if (ended_here && !hangup_sent) diag("our hangup did not reach the homeserver");
+    pthread_mutex_lock(&g.sq_lock);
+    uint64_t never_sent = g.sq_dropped;
+    pthread_mutex_unlock(&g.sq_lock);
+    if (never_sent) diag("%llu events were never sent (queue full)", (unsigned long long)never_sent);
     status = ended && !timed_out && exit_ok(why) ? 0 : 1;
 out:
     /* The result, once, on the I/O thread if it runs (it owns the session). */
