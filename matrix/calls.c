@@ -110,6 +110,8 @@ int mxrtc_calls_new(mxrtc_calls **out, const mxrtc_calls_config *cfg, mxrtc_time
     for (size_t k = 0; k < MXRTC_PA_MAX_PEERS; k++) c->peer_deadline[k] = MXRTC_TIME_NEVER;
     c->drained = true;
     int rc = copy_base(c, cfg->peer);
+    if (rc == MXRTC_OK && cfg->tls_ca_file && !(c->tls_ca_file = mxrtc_strdup(c->alloc, cfg->tls_ca_file, 4096)))
+        rc = MXRTC_ERR_NO_MEMORY;
     if (rc == MXRTC_OK) rc = mxrtc_peer_adapter_factory_new(&c->pf, &c->base);
     if (rc == MXRTC_OK) {
         mxrtc_calls_turn_rebuild(c);
@@ -143,6 +145,7 @@ void mxrtc_calls_free(mxrtc_calls *c) {
     mxrtc_call_manager_free(c->cm);
     mxrtc_peer_adapter_factory_free(c->pf);
     mxrtc_turn_servers_wipe(&c->turn);
+    mxrtc_free(c->alloc, c->tls_ca_file);
     for (size_t i = 0; i < MXRTC_PEER_MAX_SERVERS; i++)
         for (int k = 0; k < 4; k++) {
             char *s = c->base_strings[i][k];

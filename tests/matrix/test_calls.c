@@ -669,6 +669,47 @@ static void two_calls(void **state) {
     world_free(w);
 }
 
+/* A 13 s network blip on alice's side during two calls: the call layer
+ * restarts ICE (m.call.negotiate with new credentials) on both; the
+ * checks with the new ufrags find their calls; media comes back on each
+ * call with its own tone. */
+static void blip_ice_restart(void **state) {
+    (void)state;
+    world *w = world_new(15);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    char id1[128], id2[128];
+    /* One after the other: two DTLS handshakes between the same two
+     * hosts at the same moment cannot be told apart (docs/matrix.md). */
+    for (int k = 0; k < 2; k++) {
+        char *id = k ? id2 : id1;
+        assert_int_equal(mxrtc_calls_place(a->c, w->now, k ? ROOM2 : ROOM, NULL, 0, id, 128), MXRTC_OK);
+        drain(w, 0);
+        run_ms(w, 300);
+        assert_int_equal(mxrtc_calls_answer(b->c, w->now, id, 0), MXRTC_OK);
+        drain(w, 1);
+        run_ms(w, 3000);
+    }
+    int negotiates = count_log(a, MXRTC_CALLS_OUT_SEND_EVENT, "m.call.negotiate") +
+                     count_log(b, MXRTC_CALLS_OUT_SEND_EVENT, "m.call.negotiate");
+    simnet_link cut = {.loss = 1.0}, ok = {.delay = 20000, .jitter = 2000};
+    simnet_set_host_link(w->net, a->host, &cut);
+    run_ms(w, 13000);
+    simnet_set_host_link(w->net, a->host, &ok);
+    run_ms(w, 8000);
+    int negotiates2 = count_log(a, MXRTC_CALLS_OUT_SEND_EVENT, "m.call.negotiate") +
+                      count_log(b, MXRTC_CALLS_OUT_SEND_EVENT, "m.call.negotiate");
+    assert_true(negotiates2 >= negotiates + 2);   /* both calls restarted ICE */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mxrtc_calls_state(w->dev[i].c, id1), MXRTC_CALL_STATE_CONNECTED);
+        assert_int_equal(mxrtc_calls_state(w->dev[i].c, id2), MXRTC_CALL_STATE_CONNECTED);
+    }
+    hears(b, id1, 1000.0);
+    hears(b, id2, 1500.0);
+    hears(a, id1, 440.0);
+    hears(a, id2, 940.0);
+    world_free(w);
+}
+
 static void bad_events(void **state) {
     (void)state;
     world *w = world_new(11);
@@ -822,6 +863,15 @@ static void turn_host_name(void **state) {
     run_ms(w, 1500);
     hears(b, id, 1000.0);
     assert_true(simnet_turn_relayed(w->net) > 100);
+    /* turns: without a CA file (mxrtc_calls_config.tls_ca_file) is skipped:
+     * no RESOLVE, and calls still work (without that relay). */
+    static const char tls[] = "{\"username\":\"1:@bob:example.org\",\"password\":\"pw\","
+                              "\"uris\":[\"turns:tls.example.org\"]}";
+    assert_int_equal(mxrtc_calls_set_turn_servers(w->dev[0].c, w->now, tls, strlen(tls)), MXRTC_OK);
+    drain(w, 0);
+    assert_int_equal(w->dev[0].nresolve, 0);
+    assert_int_equal(mxrtc_calls_resolved(w->dev[0].c, w->now, NULL, "tls.example.org", &ip), MXRTC_ERR_NOT_FOUND);
+    drain(w, 0);
     world_free(w);
 }
 
@@ -837,6 +887,7 @@ int main(void) {
         cmocka_unit_test(hold_resume),
         cmocka_unit_test(mute),
         cmocka_unit_test(two_calls),
+        cmocka_unit_test(blip_ice_restart),
         cmocka_unit_test(bad_events),
         cmocka_unit_test(drain_rule),
         cmocka_unit_test(turn_servers),
