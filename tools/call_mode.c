@@ -13,9 +13,10 @@
  *    mxrtc_net_runner_call_wait);
  *  - the sync thread long-polls /sync and hands every event to the I/O
  *    thread as a mxrtc_room_event with its age and the time it arrived,
- *    then one "batch done" command (answering is decided only once a whole
- *    batch is in, so that an invite followed by its hangup in the same batch
- *    is never answered); it also joins the rooms it is invited to (below);
+ *    then one "batch done" command: only then are the calls that still
+ *    ring printed ("incoming") and answered, so that an invite followed by
+ *    its hangup in the same batch (history) is neither; it also joins the
+ *    rooms it is invited to (below);
  *  - the send thread sends the SEND_EVENT outputs in the order they came
  *    out (a bounded queue: the invite must precede its candidates), with
  *    transaction ids and retries (mxrtc_mxc_send_event);
@@ -81,6 +82,15 @@ typedef struct cm_send_item {
     char *room, *type, *content;
 } cm_send_item;
 
+/* A call that rang while a /sync batch was fed: decided once it is all in. */
+#define CM_PENDING 8
+typedef struct cm_incoming {
+    char call_id[MXRTC_CALL_ID_MAX + 1];
+    char room_id[MXRTC_MXC_ID_MAX], sender[MXRTC_MXC_ID_MAX];
+    bool video;
+    mxrtc_time_us at;
+} cm_incoming;
+
 typedef struct cm {
     cm_opts o;
     pthread_mutex_t out_lock;        /* stdout and stderr lines */
@@ -121,9 +131,8 @@ typedef struct cm {
     mxrtc_time_us next_stats_us;
     mxrtc_peer_stats last_stats;     /* kept: the peer goes away when the call ends */
     bool have_stats;
-    bool pending_decide;             /* an incoming call waits for the end of the batch */
-    char pending_id[MXRTC_CALL_ID_MAX + 1];
-    bool pending_video;
+    cm_incoming pending[CM_PENDING]; /* calls that rang during this /sync batch */
+    size_t n_pending;
     bool held, ever_held;
     mxrtc_time_us hold_end_us;
     char local_ufrag[CM_UFRAG_MAX], remote_ufrag[CM_UFRAG_MAX];
@@ -372,31 +381,59 @@ static void on_state(const mxrtc_calls_output *o, mxrtc_time_us now) {
     if (o->state == MXRTC_CALL_STATE_ENDED) wake_main();
 }
 
-static void on_incoming(const mxrtc_calls_output *o) {
+/* INCOMING: noted; whether it is printed and answered is decided at the
+ * end of the batch (batch_done), when a hangup later in it has been seen. */
+static void on_incoming(const mxrtc_calls_output *o, mxrtc_time_us now) {
     if (g.o.room && o->room_id && strcmp(g.o.room, o->room_id)) {
         diag("a call rings in another room: ignored");
         return;
     }
-    cJSON *j = event_obj("incoming", o->call_id);
-    cJSON_AddStringToObject(j, "room_id", o->room_id ? o->room_id : "");
-    cJSON_AddStringToObject(j, "sender", o->sender ? o->sender : "");
-    cJSON_AddBoolToObject(j, "video", o->video != 0);
-    emit(j);
-    pthread_mutex_lock(&g.st_lock);
-    bool take = !g.o.placing && !g.call_id[0];
-    if (take) {
-        snprintf(g.call_id, sizeof g.call_id, "%s", o->call_id);
-        g.state = MXRTC_CALL_STATE_RINGING;
-        g.ref_us = mxrtc_net_now();
+    if (g.n_pending == CM_PENDING) {
+        diag("too many calls ring at once: one ignored");
+        return;
     }
-    pthread_mutex_unlock(&g.st_lock);
-    if (take) {
-        if (!strcmp(g.invite_id, o->call_id)) snprintf(g.remote_ufrag, sizeof g.remote_ufrag, "%s", g.invite_ufrag);
-        g.ms.ref_us = g.ref_us;
-        g.pending_decide = true;
-        snprintf(g.pending_id, sizeof g.pending_id, "%s", o->call_id);
-        g.pending_video = o->video != 0;
+    cm_incoming *p = &g.pending[g.n_pending++];
+    snprintf(p->call_id, sizeof p->call_id, "%s", o->call_id ? o->call_id : "");
+    snprintf(p->room_id, sizeof p->room_id, "%s", o->room_id ? o->room_id : "");
+    snprintf(p->sender, sizeof p->sender, "%s", o->sender ? o->sender : "");
+    p->video = o->video != 0;
+    p->at = now;
+}
+
+/* The batch is in: the calls that still ring are printed, and the first
+ * becomes the run's call (answer mode) and is answered or rejected. At most
+ * one input. I/O thread. */
+static int batch_done(mxrtc_time_us now) {
+    int rc = MXRTC_OK;
+    for (size_t i = 0; i < g.n_pending; i++) {
+        const cm_incoming *p = &g.pending[i];
+        if (mxrtc_calls_state(g.calls, p->call_id) != MXRTC_CALL_STATE_RINGING) continue;
+        cJSON *j = event_obj("incoming", p->call_id);
+        cJSON_AddStringToObject(j, "room_id", p->room_id);
+        cJSON_AddStringToObject(j, "sender", p->sender);
+        cJSON_AddBoolToObject(j, "video", p->video);
+        emit(j);
+        pthread_mutex_lock(&g.st_lock);
+        bool take = !g.o.placing && !g.call_id[0];
+        if (take) {
+            snprintf(g.call_id, sizeof g.call_id, "%s", p->call_id);
+            g.state = MXRTC_CALL_STATE_RINGING;
+            g.ref_us = p->at;
+        }
+        pthread_mutex_unlock(&g.st_lock);
+        if (!take) continue;
+        if (!strcmp(g.invite_id, p->call_id)) snprintf(g.remote_ufrag, sizeof g.remote_ufrag, "%s", g.invite_ufrag);
+        g.ms.ref_us = p->at;
+        if (g.o.reject) {
+            diag("rejecting");
+            rc = mxrtc_calls_reject(g.calls, now, p->call_id);
+        } else if (!g.o.no_answer) {
+            diag("answering%s", g.o.video ? " with video" : "");
+            rc = mxrtc_calls_answer(g.calls, now, p->call_id, g.o.video);
+        }
     }
+    g.n_pending = 0;
+    return rc;
 }
 
 static void on_hold(const mxrtc_calls_output *o, mxrtc_time_us now) {
@@ -421,7 +458,7 @@ static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
         sq_push(o->room_id, o->type, o->content, o->content_len);
         break;
     case MXRTC_CALLS_OUT_INCOMING:
-        on_incoming(o);
+        on_incoming(o, now);
         break;
     case MXRTC_CALLS_OUT_STATE:
         on_state(o, now);
@@ -564,20 +601,7 @@ static void run_cmd(void *arg, mxrtc_time_us now) {
                  why ? why : "");
         break;
     case C_BATCH_DONE:
-        /* The whole batch is in: answer (or reject) the call that still rings. */
-        c->rc = MXRTC_OK;
-        if (g.pending_decide && mxrtc_calls_state(g.calls, g.pending_id) == MXRTC_CALL_STATE_RINGING) {
-            g.pending_decide = false;
-            if (g.o.reject) {
-                diag("rejecting");
-                c->rc = mxrtc_calls_reject(g.calls, now, g.pending_id);
-            } else if (!g.o.no_answer) {
-                diag("answering%s", g.o.video ? " with video" : "");
-                c->rc = mxrtc_calls_answer(g.calls, now, g.pending_id, g.o.video);
-            }
-        } else if (g.pending_decide) {
-            g.pending_decide = false;
-        }
+        c->rc = batch_done(now);
         break;
     case C_TURN:
         c->rc = mxrtc_calls_set_turn_servers(g.calls, now, c->json, c->len);

@@ -14,6 +14,7 @@
 #   hold       alice holds, resumes, mutes and hangs up from stdin (--commands)
 #   sigint     SIGINT to alice: she hangs up, both exit 0
 #   noanswer   bob lets it ring: alice's invite times out (exit 1)
+#   anyroom    `answer` without ROOM joins the room it is invited to and answers
 #   token      (in every case) bob logs in with an access token, alice with a password
 #
 # Real processes and real time (like the interop tests): each side is bounded
@@ -237,6 +238,28 @@ run_case noanswer "--no-answer" "--timeout 3"
 rc_is noanswer.alice 1
 field_is noanswer.alice .end_reason invite_timeout
 has_line noanswer.bob '"type":"incoming"'
+
+# ---- answer without ROOM: bob joins the room he is invited to, then answers -------------------------
+echo "== anyroom"
+env -u MXRTC_PASSWORD MXRTC_HOMESERVER="$MXRTC_SYNAPSE_URL" MXRTC_USER="$MXRTC_SYNAPSE_BOB_USER" \
+  MXRTC_ACCESS_TOKEN="$MXRTC_SYNAPSE_BOB_TOKEN" timeout -s INT -k 5 40 "$MXRTC" answer --json --audio-hz 480 \
+  >"$WORK/anyroom.bob.out" 2>"$WORK/anyroom.bob.err" &
+BOB=$!
+PIDS+=("$BOB")
+wait_line "$WORK/anyroom.bob.out" '"type":"ready"' || bad "anyroom: bob not ready"
+if room=$(new_room); then
+  env -u MXRTC_ACCESS_TOKEN MXRTC_HOMESERVER="$MXRTC_SYNAPSE_URL" MXRTC_USER=alice \
+    MXRTC_PASSWORD="$MXRTC_SYNAPSE_ALICE_PASSWORD" timeout -s INT -k 5 40 "$MXRTC" call "$room" --json \
+    --duration 2 --timeout 20 >"$WORK/anyroom.alice.out" 2>"$WORK/anyroom.alice.err"
+  echo $? > "$WORK/anyroom.alice.rc"
+else
+  bad "anyroom: createRoom"; echo 1 > "$WORK/anyroom.alice.rc"
+fi
+wait "$BOB"; echo $? > "$WORK/anyroom.bob.rc"
+cat "$WORK/anyroom.alice.out" "$WORK/anyroom.bob.out"
+rc_is anyroom.alice 0; rc_is anyroom.bob 0
+grep -q "invited to .*: join done" "$WORK/anyroom.bob.err" && ok "anyroom.bob joined" || bad "anyroom.bob did not join"
+hz_near anyroom.alice 480
 
 # ---- usage errors -------------------------------------------------------------------------------
 "$MXRTC" call >/dev/null 2>&1; [[ $? == 2 ]] && ok "call without ROOM exits 2" || bad "call without ROOM"
