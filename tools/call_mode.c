@@ -26,9 +26,11 @@
  *
  * Decisions:
  *  - History: the events of the first sync's timeline are fed like any
- *    other, with their age; mxrtc_calls expires invites whose lifetime minus
- *    age has run out, and ended calls stay ended, so only a call that still
- *    rings is seen (as Element does on start-up).
+ *    other, with their age (mxrtc_calls expires invites whose lifetime minus
+ *    age has run out), except those of calls that begin and end within the
+ *    batch (finished_calls: mxrtc_calls would take this device's own old
+ *    hangup or answer for an echo and let the call ring again), so only a
+ *    call that still rings is seen (as Element does on start-up).
  *  - Rooms: `answer ROOM` and `call ROOM` join ROOM first (a no-op when
  *    joined; needed when invited). `answer` without ROOM also joins every
  *    room it is invited to while it runs, and answers a call in any joined
@@ -702,17 +704,64 @@ static void join_invites(mxrtc_mxc *mxc, const mxrtc_mxc_sync *s) {
     }
 }
 
-/* Feeds every event of s to the I/O thread, then the end of the batch. */
+/* Calls that begin and end within one batch (history, mostly): the batch
+ * holds the call's m.call.invite and also its end, a hangup or reject from
+ * anyone, or an answer, select_answer or reject sent by this very device
+ * (an earlier run of it with the same access token). mxrtc_calls ignores
+ * our own device's events as echoes, so fed such a call would ring again;
+ * and every call fed takes one of its slots. Their events are not fed.
+ * skip[i] is set for each event to leave out. Sync thread. */
+static void finished_calls(const mxrtc_mxc_sync *s, bool *skip) {
+    size_t n = s->n_events;
+    mxrtc_mxc_call_info *ci = calloc(n ? n : 1, sizeof *ci);
+    bool *ends = calloc(n ? n : 1, sizeof *ends);
+    if (!ci || !ends) {
+        free(ci);
+        free(ends);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const mxrtc_mxc_event *e = &s->events[i];
+        if (strncmp(e->type, "m.call.", 7) != 0 ||
+            mxrtc_mxc_call_info_parse(e->content_json, strlen(e->content_json), &ci[i]) != MXRTC_OK)
+            continue;
+        bool own = !strcmp(e->sender, g.user_id) && !strcmp(ci[i].party_id, g.device_id);
+        ends[i] = !strcmp(e->type, "m.call.hangup") || !strcmp(e->type, "m.call.reject") ||
+                  (own && (!strcmp(e->type, "m.call.answer") || !strcmp(e->type, "m.call.select_answer")));
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s->events[i].type, "m.call.invite") || !ci[i].call_id[0]) continue;
+        bool over = false;
+        for (size_t k = 0; k < n && !over; k++) over = ends[k] && !strcmp(ci[k].call_id, ci[i].call_id);
+        if (!over) continue;
+        for (size_t k = 0; k < n; k++)
+            if (ci[k].call_id[0] && !strcmp(ci[k].call_id, ci[i].call_id)) skip[k] = true;
+    }
+    free(ci);
+    free(ends);
+}
+
+/* Feeds the events of s to the I/O thread (but finished_calls'), then the
+ * end of the batch. */
 static void feed_sync(const mxrtc_mxc_sync *s, mxrtc_time_us received_at) {
+    bool *skip = calloc(s->n_events ? s->n_events : 1, sizeof *skip);
+    if (skip) finished_calls(s, skip);
+    size_t skipped = 0;
     for (size_t i = 0; i < s->n_events; i++) {
+        if (skip && skip[i]) {
+            skipped++;
+            continue;
+        }
         const mxrtc_mxc_event *e = &s->events[i];
         mxrtc_room_event ev = {e->room_id, e->sender, e->type, e->state_key, e->content_json,
                                strlen(e->content_json), e->age_ms >= 0 ? (uint64_t)e->age_ms : MXRTC_AGE_UNKNOWN,
                                received_at};
         cm_cmd c = {.kind = C_FEED, .ev = &ev};
         int rc = mxrtc_net_runner_call_wait(g.runner, run_cmd, &c);
-        if (rc == MXRTC_ERR_CLOSED) return;
+        if (rc == MXRTC_ERR_CLOSED) break;
     }
+    free(skip);
+    if (skipped) diag("sync: %zu events of calls that began and ended in this batch left out", skipped);
     if (s->dropped) diag("sync: %zu events over the bound dropped", s->dropped);
     io_simple(C_BATCH_DONE, 0, 0);
 }
@@ -1154,8 +1203,15 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     /* The first sync: `ready` once it answered, then its events (history,
      * see the top of the file). */
     {
+        /* Synapse keeps each /sync answer for 2 minutes under (user, device,
+         * filter, since, timeout) and hands it out again for the same
+         * request: a run soon after another with the same access token
+         * would get that run's stale first sync, and then replay everything
+         * since. A first sync does not wait, whatever its timeout, so a
+         * per-run timeout value keeps the request a new one. */
+        uint32_t first_timeout = 1 + (uint32_t)((mxrtc_net_now() / 1000) % 9973);
         mxrtc_mxc_sync s;
-        int sr = mxrtc_mxc_sync_poll(g.mxc_sync, NULL, 0, &s);
+        int sr = mxrtc_mxc_sync_poll(g.mxc_sync, NULL, first_timeout, &s);
         if (sr != MXRTC_OK) {
             diag("first sync: %s", mxrtc_strerror(sr));
             goto out;
