@@ -111,7 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         case 2: rc = mxrtc_calls_answer(c, now, last_call, b0 & 1); break;
         case 3: rc = mxrtc_calls_reject(c, now, last_call); break;
-        case 4: rc = mxrtc_calls_hangup(c, now, last_call); break;
+        case 4:
+            rc = (b0 & 0x80) ? mxrtc_calls_hangup_reason(c, now, last_call, (mxrtc_call_end_reason)(b0 % 14))
+                             : mxrtc_calls_hangup(c, now, last_call);
+            break;
         case 5: rc = mxrtc_calls_set_mute(c, now, last_call, b0 & 1, b0 & 2); break;
         case 6: rc = mxrtc_calls_set_hold(c, now, last_call, b0 & 1); break;
         case 7: rc = mxrtc_calls_set_video(c, now, last_call, b0 & 1); break;

@@ -559,11 +559,14 @@ MXRTC_API int mxrtc_calls_feed_event(mxrtc_calls *c, mxrtc_time_us now, const mx
                                      const char **why);
 
 /* The body of GET /_matrix/client/v3/voip/turnServer ({} and missing
- * fields mean no TURN). Used by calls placed or answered from now on; a
- * MXRTC_CALLS_OUT_TURN_REFRESH output asks for it again before its ttl
- * runs out. URIs with a host name come out as MXRTC_CALLS_OUT_RESOLVE
- * (call_id NULL) when a call needs them. MXRTC_ERR_MALFORMED (wrong JSON
- * types; the previous servers stay), MXRTC_ERR_LIMIT. An input. */
+ * fields mean no TURN). Used by calls created from now on (placed, or
+ * ringing here); running calls keep theirs. A MXRTC_CALLS_OUT_TURN_REFRESH
+ * output (once per answer) asks for it again before its ttl runs out.
+ * URIs with a host name come out at once as MXRTC_CALLS_OUT_RESOLVE
+ * (call_id NULL, once per distinct name) and are used once resolved;
+ * turns: URIs need cfg->tls_ca_file (skipped without), stuns: is skipped.
+ * MXRTC_ERR_MALFORMED (not JSON, wrong types; the previous servers stay),
+ * MXRTC_ERR_LIMIT. An input. */
 MXRTC_API int mxrtc_calls_set_turn_servers(mxrtc_calls *c, mxrtc_time_us now, const char *json,
                                            size_t len);
 
@@ -660,6 +663,15 @@ typedef enum mxrtc_call_end_reason {
 /* Static names: "connected", "ice_failed"... */
 MXRTC_API const char *mxrtc_call_state_name(mxrtc_call_state s);
 MXRTC_API const char *mxrtc_call_end_reason_name(mxrtc_call_end_reason r);
+
+/* Hangs up with one of the spec's hangup reasons (m.call.hangup "reason"):
+ * ICE_FAILED, ICE_TIMEOUT, INVITE_TIMEOUT (e.g. the user gave up waiting),
+ * USER_HANGUP, USER_MEDIA_FAILED (no microphone/camera), USER_BUSY or
+ * UNKNOWN_ERROR; any other is MXRTC_ERR_INVALID_ARGUMENT. Our STATE ENDED
+ * output carries the same reason. A call ringing here is rejected instead
+ * (m.call.reject has no reason). Errors as mxrtc_calls_hangup. An input. */
+MXRTC_API int mxrtc_calls_hangup_reason(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                        mxrtc_call_end_reason reason);
 
 typedef enum mxrtc_calls_output_kind {
     MXRTC_CALLS_OUT_DEADLINE = 0,     /* nothing more: handle_timeout at `deadline` */

@@ -288,6 +288,23 @@ int mxrtc_calls_hangup(mxrtc_calls *c, mxrtc_time_us now, const char *call_id) {
     return rc ? rc : mxrtc_call_manager_hangup(c->cm, now, call_id, MXRTC_MX_REASON_USER_HANGUP);
 }
 
+int mxrtc_calls_hangup_reason(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                              mxrtc_call_end_reason reason) {
+    mxrtc_mx_reason r;
+    switch (reason) {   /* the reasons the spec lets a client send */
+    case MXRTC_CALL_END_ICE_FAILED: r = MXRTC_MX_REASON_ICE_FAILED; break;
+    case MXRTC_CALL_END_ICE_TIMEOUT: r = MXRTC_MX_REASON_ICE_TIMEOUT; break;
+    case MXRTC_CALL_END_INVITE_TIMEOUT: r = MXRTC_MX_REASON_INVITE_TIMEOUT; break;
+    case MXRTC_CALL_END_USER_HANGUP: r = MXRTC_MX_REASON_USER_HANGUP; break;
+    case MXRTC_CALL_END_USER_MEDIA_FAILED: r = MXRTC_MX_REASON_USER_MEDIA_FAILED; break;
+    case MXRTC_CALL_END_USER_BUSY: r = MXRTC_MX_REASON_USER_BUSY; break;
+    case MXRTC_CALL_END_UNKNOWN_ERROR: r = MXRTC_MX_REASON_UNKNOWN_ERROR; break;
+    default: return MXRTC_ERR_INVALID_ARGUMENT;
+    }
+    int rc = action(c, now, call_id);
+    return rc ? rc : mxrtc_call_manager_hangup(c->cm, now, call_id, r);
+}
+
 int mxrtc_calls_set_mute(mxrtc_calls *c, mxrtc_time_us now, const char *call_id, int audio_muted,
                          int video_muted) {
     int rc = action(c, now, call_id);

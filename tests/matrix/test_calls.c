@@ -19,6 +19,7 @@
 #include "mxrtc.h"
 #include "signal.h"
 #include "support/simnet.h"
+#include "support/test_alloc.h"
 
 #define ROOM "!room:example.org"
 #define ROOM2 "!other:example.org"
@@ -486,6 +487,7 @@ static void voice_call(bool callee_hangs_up) {
     run_ms(w, 500);
     ended(ender, id, MXRTC_CALL_END_USER_HANGUP, 0);
     ended(other, id, MXRTC_CALL_END_USER_HANGUP, 1);
+    assert_int_equal(mxrtc_calls_hangup_reason(ender->c, w->now, id, MXRTC_CALL_END_INVITE_TIMEOUT), MXRTC_ERR_STATE);
     assert_int_equal(mxrtc_calls_hangup(ender->c, w->now, id), MXRTC_ERR_STATE);
     /* Statistics stay readable after the end. */
     assert_int_equal(mxrtc_calls_get_stats(a->c, id, &st), MXRTC_OK);
@@ -529,6 +531,22 @@ static void video_call(void **state) {
     drain(w, 0);
     run_ms(w, 500);
     ended(b, id, MXRTC_CALL_END_USER_HANGUP, 1);
+    world_free(w);
+}
+
+/* The caller gives up before an answer, with a reason: both sides see it. */
+static void hangup_reason(void **state) {
+    (void)state;
+    world *w = world_new(16);
+    device *a = &w->dev[0], *b = &w->dev[1];
+    char id[128];
+    place_and_ring(w, false, id);
+    assert_int_equal(mxrtc_calls_hangup_reason(a->c, w->now, id, MXRTC_CALL_END_REPLACED), MXRTC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(mxrtc_calls_hangup_reason(a->c, w->now, id, MXRTC_CALL_END_INVITE_TIMEOUT), MXRTC_OK);
+    drain(w, 0);
+    run_ms(w, 500);
+    ended(a, id, MXRTC_CALL_END_INVITE_TIMEOUT, 0);
+    ended(b, id, MXRTC_CALL_END_INVITE_TIMEOUT, 1);
     world_free(w);
 }
 
@@ -875,14 +893,62 @@ static void turn_host_name(void **state) {
     world_free(w);
 }
 
+/* Every allocation of creating the object, placing a call (its peer) and
+ * draining fails in turn: errors come back, nothing leaks. */
+static void alloc_failures(void **state) {
+    (void)state;
+    bool completed = false;
+    for (long n = 1; n < 20000 && !completed; n++) {
+        test_alloc ta;
+        test_alloc_init(&ta);
+        test_alloc_fail_nth(&ta, n);
+        rnd r = {n};
+        mxrtc_peer_config pc;
+        mxrtc_peer_config_init(&pc);
+        assert_int_equal(mxrtc_addr_parse(&pc.interfaces[0], "192.0.2.1", 5000), MXRTC_OK);
+        pc.interface_count = 1;
+        mxrtc_calls_config cfg;
+        mxrtc_calls_config_init(&cfg);
+        cfg.allocator = &ta.iface;
+        cfg.user_id = "@a:x";
+        cfg.device_id = "D";
+        cfg.random.fn = rnd_fill;
+        cfg.random.user = &r;
+        cfg.peer = &pc;
+        cfg.tls_ca_file = "/ca.pem";
+        mxrtc_calls *c = NULL;
+        int rc = mxrtc_calls_new(&c, &cfg, 1);
+        if (rc != MXRTC_OK) {
+            assert_int_equal(rc, MXRTC_ERR_NO_MEMORY);
+            assert_int_equal(ta.live, 0);
+            continue;
+        }
+        static const char rest[] = "{\"username\":\"1:@a:x\",\"password\":\"pw\",\"uris\":[\"turn:192.0.2.9\"]}";
+        (void)mxrtc_calls_set_turn_servers(c, 1, rest, strlen(rest));
+        mxrtc_calls_output o;
+        do assert_int_equal(mxrtc_calls_poll(c, 1, &o), MXRTC_OK);
+        while (o.kind != MXRTC_CALLS_OUT_DEADLINE);
+        char id[128];
+        (void)mxrtc_calls_place(c, 1, ROOM, NULL, 0, id, sizeof id);
+        do assert_int_equal(mxrtc_calls_poll(c, 1, &o), MXRTC_OK);
+        while (o.kind != MXRTC_CALLS_OUT_DEADLINE);
+        completed = ta.failures == 0;
+        mxrtc_calls_free(c);
+        assert_int_equal(ta.live, 0);
+    }
+    assert_true(completed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names),
         cmocka_unit_test(config_errors),
+        cmocka_unit_test(alloc_failures),
         cmocka_unit_test(voice_callee_hangs_up),
         cmocka_unit_test(voice_caller_hangs_up),
         cmocka_unit_test(video_call),
         cmocka_unit_test(reject),
+        cmocka_unit_test(hangup_reason),
         cmocka_unit_test(glare),
         cmocka_unit_test(hold_resume),
         cmocka_unit_test(mute),
