@@ -1346,8 +1346,9 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     pthread_mutex_unlock(&g.st_lock);
     if (ended_here && !hangup_sent) diag("our hangup did not reach the homeserver");
     pthread_mutex_lock(&g.sq_lock);
-    uint64_t never_sent = g.sq_dropped;
+    uint64_t never_sent = g.sq_dropped, queued = g.sq_pushed, done = g.sq_done;
     pthread_mutex_unlock(&g.sq_lock);
+    diag("%llu events to send, %llu gone out (or failed)", (unsigned long long)queued, (unsigned long long)done);
     if (never_sent) diag("%llu events were never sent (queue full)", (unsigned long long)never_sent);
     status = ended && !timed_out && exit_ok(why) ? 0 : 1;
 out:
