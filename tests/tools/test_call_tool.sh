@@ -26,6 +26,7 @@ if [[ -z "${MXRTC_SYNAPSE_ENV:-}" || ! -f "$MXRTC_SYNAPSE_ENV" ]]; then
   echo "SKIP: no Synapse env file (MXRTC_SYNAPSE_ENV=${MXRTC_SYNAPSE_ENV:-}); run through ctest (fixture synapse)"
   exit 77
 fi
+command -v jq >/dev/null || { echo "FAILED: jq not found (scripts/install-deps.sh)"; exit 1; }
 # shellcheck disable=SC1090
 . "$MXRTC_SYNAPSE_ENV"
 WORK=$(mktemp -d /tmp/mxrtc-calltool.XXXXXX)
