@@ -28,9 +28,9 @@
  *  - History: the events of the first sync's timeline are fed like any
  *    other, with their age (mxrtc_calls expires invites whose lifetime minus
  *    age has run out), except those of calls that begin and end within the
- *    batch (finished_calls: mxrtc_calls would take this device's own old
- *    hangup or answer for an echo and let the call ring again), so only a
- *    call that still rings is seen (as Element does on start-up).
+ *    batch (mxrtc_mxc_sync_finished_calls: mxrtc_calls would take this
+ *    device's own old hangup or answer for an echo and let the call ring
+ *    again), so only a call that still rings is seen.
  *  - Rooms: `answer ROOM` and `call ROOM` join ROOM first (a no-op when
  *    joined; needed when invited). `answer` without ROOM also joins every
  *    room it is invited to while it runs, and answers a call in any joined
@@ -704,48 +704,18 @@ static void join_invites(mxrtc_mxc *mxc, const mxrtc_mxc_sync *s) {
     }
 }
 
-/* Calls that begin and end within one batch (history, mostly): the batch
- * holds the call's m.call.invite and also its end, a hangup or reject from
- * anyone, or an answer, select_answer or reject sent by this very device
- * (an earlier run of it with the same access token). mxrtc_calls ignores
- * our own device's events as echoes, so fed such a call would ring again;
- * and every call fed takes one of its slots. Their events are not fed.
- * skip[i] is set for each event to leave out. Sync thread. */
-static void finished_calls(const mxrtc_mxc_sync *s, bool *skip) {
-    size_t n = s->n_events;
-    mxrtc_mxc_call_info *ci = calloc(n ? n : 1, sizeof *ci);
-    bool *ends = calloc(n ? n : 1, sizeof *ends);
-    if (!ci || !ends) {
-        free(ci);
-        free(ends);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const mxrtc_mxc_event *e = &s->events[i];
-        if (strncmp(e->type, "m.call.", 7) != 0 ||
-            mxrtc_mxc_call_info_parse(e->content_json, strlen(e->content_json), &ci[i]) != MXRTC_OK)
-            continue;
-        bool own = !strcmp(e->sender, g.user_id) && !strcmp(ci[i].party_id, g.device_id);
-        ends[i] = !strcmp(e->type, "m.call.hangup") || !strcmp(e->type, "m.call.reject") ||
-                  (own && (!strcmp(e->type, "m.call.answer") || !strcmp(e->type, "m.call.select_answer")));
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(s->events[i].type, "m.call.invite") || !ci[i].call_id[0]) continue;
-        bool over = false;
-        for (size_t k = 0; k < n && !over; k++) over = ends[k] && !strcmp(ci[k].call_id, ci[i].call_id);
-        if (!over) continue;
-        for (size_t k = 0; k < n; k++)
-            if (ci[k].call_id[0] && !strcmp(ci[k].call_id, ci[i].call_id)) skip[k] = true;
-    }
-    free(ci);
-    free(ends);
-}
-
-/* Feeds the events of s to the I/O thread (but finished_calls'), then the
- * end of the batch. */
+/* Feeds the events of s to the I/O thread (but those of finished calls),
+ * then the end of the batch. */
 static void feed_sync(const mxrtc_mxc_sync *s, mxrtc_time_us received_at) {
+    /* Calls that begin and end within the batch (history) are not fed:
+     * mxrtc_calls would take this device's own old hangup or answer for
+     * an echo and let the call ring again, and each call fed takes one of
+     * its slots. */
     bool *skip = calloc(s->n_events ? s->n_events : 1, sizeof *skip);
-    if (skip) finished_calls(s, skip);
+    if (skip && mxrtc_mxc_sync_finished_calls(s, g.user_id, g.device_id, skip) < 0) {
+        free(skip);
+        skip = NULL;
+    }
     size_t skipped = 0;
     for (size_t i = 0; i < s->n_events; i++) {
         if (skip && skip[i]) {

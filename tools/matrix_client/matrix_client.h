@@ -15,6 +15,7 @@
 #ifndef MXRTC_TOOLS_MATRIX_CLIENT_H
 #define MXRTC_TOOLS_MATRIX_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -175,6 +176,16 @@ typedef struct mxrtc_mxc_call_info {
  * missing or of the wrong type are left ""), MXRTC_ERR_MALFORMED when it is
  * not a JSON object, MXRTC_ERR_LIMIT when len > MXRTC_MXC_MAX_CONTENT. */
 int mxrtc_mxc_call_info_parse(const char *content, size_t len, mxrtc_mxc_call_info *out);
+
+/* Calls that begin and end within one /sync answer (history, mostly): the
+ * answer holds the call's m.call.invite and also its end, an m.call.hangup
+ * or m.call.reject from anyone, or an m.call.answer / m.call.select_answer
+ * sent by the device (user_id, device_id) itself, an earlier run of it.
+ * skip (s->n_events entries, set by the caller to false) gets true for every
+ * m.call.* event of such a call. Returns how many were marked, or
+ * MXRTC_ERR_NO_MEMORY (nothing marked). */
+int mxrtc_mxc_sync_finished_calls(const mxrtc_mxc_sync *s, const char *user_id, const char *device_id,
+                                  bool *skip);
 
 /* ---- /voip/turnServer ----------------------------------------------------- */
 
