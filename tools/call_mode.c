@@ -1026,7 +1026,7 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
         diag("cannot set up the HTTP client (bad --homeserver?)");
         goto out;
     }
-    if (login() != MXRTC_OK) goto out;
+    if (login() != MXRTC_OK || g.stop_signal) goto out;
 
     /* The runner: UDP sockets on every usable interface (loopback only when
      * nothing else is up), the calls engine, the media tick. */
@@ -1136,6 +1136,10 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     }
     if (pthread_create(&sync_tid, NULL, sync_thread, NULL) != 0) goto out;
     sync_started = true;
+    if (g.stop_signal) {
+        diag("signal before the call: leaving");
+        goto out;
+    }
     if (g.o.placing) {
         int pr = io_simple(C_PLACE, 0, 0);
         if (pr != MXRTC_OK) {
