@@ -23,13 +23,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  process.stderr.write('chromium_peer: playwright-core is missing: run `npm ci --prefix tests/interop` (scripts/test.sh does)\n');
-  process.exit(1);
-}
+const { loadPlaywright, launchChromium, routePage, MEASURE_JS } = require('./chromium');
+const { chromium } = loadPlaywright('chromium_peer');
 
 function parseArgs(argv) {
   const o = { offer: false, answer: false, audioHz: 0, videoRgb: null, renegotiate: false,
@@ -78,27 +73,6 @@ const tag = `[${opts.name}]`;
 const log = (s) => process.stderr.write(`${tag} ${s}\n`);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
-// Features disabled in one list: Chromium honours only the last
-// --disable-features flag, and ours comes after Playwright's. The ones that
-// matter: no background requests (optimisation hints, network time, search
-// preconnects), and with --mdns off, raw IP host candidates.
-const disabled = ['OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled',
-                  'PreconnectToSearch', 'MediaRouter', 'Translate', 'HttpsUpgrades',
-                  'PaintHolding'];
-if (opts.mdns === 'off') disabled.push('WebRtcHideLocalIpsWithMdns');
-const args = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE *.local',
-  `--disable-features=${disabled.join(',')}`,
-];
-// Extra flags for debugging, e.g. MXRTC_CHROMIUM_ARGS='--enable-logging=stderr --v=1'.
-if (process.env.MXRTC_CHROMIUM_ARGS) args.push(...process.env.MXRTC_CHROMIUM_ARGS.split(/\s+/).filter(Boolean));
-// No --use-fake-ui-for-media-stream: the page needs no capture permission
-// (WebAudio and canvas sources), and without it Chrome keeps its default
-// mDNS obfuscation of host candidates, as real users' browsers do.
-
 const PAGE_URL = 'http://localhost:9/peer.html'; // served by page.route, never fetched
 const HTML = '<!doctype html><meta charset="utf-8"><title>mxrtc interop peer</title><body></body>';
 
@@ -117,21 +91,13 @@ process.on('SIGINT', () => shutdown(130));
 
 async function main() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mxrtc-chromium-'));
-  browser = await chromium.launchPersistentContext(tmp, {
-    executablePath: process.env.MXRTC_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args,
-  });
+  browser = await launchChromium(chromium, tmp, { mdns: opts.mdns });
   const page = browser.pages()[0] || await browser.newPage();
   page.on('console', (m) => log(`console: ${m.text()}`));
   page.on('pageerror', (e) => log(`page error: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const u = route.request().url();
-    if (u === PAGE_URL) return route.fulfill({ status: 200, contentType: 'text/html', body: HTML });
-    if (u === 'http://localhost:9/page.js')
-      return route.fulfill({ status: 200, contentType: 'text/javascript',
-                             body: fs.readFileSync(path.join(__dirname, 'page.js'), 'utf8') });
-    return route.abort();
+  await routePage(page, PAGE_URL, HTML, {
+    'http://localhost:9/media_measure.js': MEASURE_JS,
+    'http://localhost:9/page.js': path.join(__dirname, 'page.js'),
   });
   await page.exposeFunction('mxSend', (o) => { if (!exiting) out(o); });
   await page.exposeFunction('mxLog', (s) => log(s));
@@ -140,6 +106,7 @@ async function main() {
                 renegotiate: opts.renegotiate, relayOnly: opts.relayOnly, turn: opts.turn,
                 turnUser: opts.turnUser, turnPass: opts.turnPass, timeoutMs: opts.timeout * 1000 };
   await page.evaluate((c) => { window.MX_CONFIG = c; }, cfg);
+  await page.addScriptTag({ url: 'http://localhost:9/media_measure.js' });
   await page.addScriptTag({ url: 'http://localhost:9/page.js' });
 
   let sawLocalMdns = false;
