@@ -83,6 +83,11 @@ void mxrtc_net_cond_destroy(mxrtc_net_cond *c);
 void mxrtc_net_cond_wait(mxrtc_net_cond *c, mxrtc_net_mutex *m);
 void mxrtc_net_cond_broadcast(mxrtc_net_cond *c);
 
+/* Resolves a DNS name with the system resolver (getaddrinfo; it may block
+ * for seconds: not on the I/O thread). An IPv4 address if there is one,
+ * else IPv6; port 0. MXRTC_ERR_NOT_FOUND. */
+int mxrtc_net_resolve_name(const char *name, mxrtc_addr *out);
+
 /* One address of one interface, as the OS reports it. */
 typedef struct mxrtc_net_raw_iface {
     mxrtc_addr addr;                 /* port 0; scope_id set for IPv6 link-local */

@@ -86,6 +86,11 @@ void mxrtc_mxc_free(mxrtc_mxc *c);
 /* Uses an existing access token (copied; wiped on free). The user id is
  * learnt with mxrtc_mxc_whoami. */
 int mxrtc_mxc_set_token(mxrtc_mxc *c, const char *access_token);
+/* Gives dst the session of src (access token, user id, device id), for a
+ * second client object on another thread (each object is single-threaded;
+ * the token is copied without passing through the caller). Transaction ids
+ * stay distinct per object. MXRTC_ERR_STATE if src is not logged in. */
+int mxrtc_mxc_share_session(mxrtc_mxc *dst, const mxrtc_mxc *src);
 /* m.login.password with a user id or localpart. On success the client holds
  * the token, user id and device id. MXRTC_ERR_AUTH on 403, MXRTC_ERR_REMOTE on
  * another error status, MXRTC_ERR_MALFORMED on a bad body. */
