@@ -71,6 +71,8 @@
     // (RFC 8445 9: new ufrag and password): note it once the offer/answer
     // exchange is complete.
     pc.addEventListener('signalingstatechange', () => {
+      if (pc.signalingState === 'have-local-offer') r.offerBy = 'local';
+      if (pc.signalingState === 'have-remote-offer') r.offerBy = 'remote';
       if (pc.signalingState !== 'stable') return;
       const l = ufragOf(pc.currentLocalDescription), rm = ufragOf(pc.currentRemoteDescription);
       for (const line of ((pc.currentRemoteDescription || {}).sdp || '').split(/\r?\n/))
@@ -80,7 +82,8 @@
       if (changed) {
         r.restarts++;
         r.restartAt = now();
-        send({ type: 'ice_restart', call_id: c.callId });
+        // by: whose offer carried the new credentials (an Element extra).
+        send({ type: 'ice_restart', call_id: c.callId, by: r.offerBy || null });
       }
     });
     pc.addEventListener('track', (e) => {
