@@ -179,6 +179,9 @@
       log(`glare: ${c.callId} replaced by ${newCall.callId}`);
       if (c !== call) return;
       call = newCall;
+      // Replaced before our own invite went out: the time base is their
+      // invite, received just now.
+      tInvite = tInvite ?? now();
       attach(newCall);
       send({ type: 'replaced', call_id: c.callId, new_call_id: newCall.callId });
     });
