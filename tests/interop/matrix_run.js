@@ -186,7 +186,7 @@ class Side {
       try { m = JSON.parse(l); } catch (e) { diag(`${this.label}: not JSON: ${l.slice(0, 120)}`); return; }
       if (!m || typeof m.type !== 'string') return;
       m.t = Date.now();
-      if (process.env.MXRTC_INTEROP_VERBOSE) diag(`${this.label} +${m.t - this.t0} ms -> ${l.slice(0, 200)}`);
+      if (process.env.MXRTC_INTEROP_VERBOSE) diag(`${this.label} +${m.t - this.t0} ms -> ${l.slice(0, 2000)}`);
       this.events.push(m);
       if (m.type === 'result') this.result = m;
       this.notify();
@@ -333,7 +333,7 @@ async function runScenario(id) {
           await sleep(2000);
           B.send({ cmd: 'mute', audio: true });
           await A.waitEvent((e) => e.type === 'remote_media' && e.audio_muted === true, 8000, 'remote_media audio_muted true');
-          await sleep(1500);
+          await sleep(3000);
           B.send({ cmd: 'mute', audio: false });
           await A.waitEvent((e) => e.type === 'remote_media' && e.audio_muted === false &&
                                    A.events.some((x) => x.type === 'remote_media' && x.audio_muted === true && x.t <= e.t), 8000,
@@ -348,7 +348,13 @@ async function runScenario(id) {
             pair.blackhole(true);
             setTimeout(() => { try { pair.blackhole(false); diag('network blip over'); } catch (e) { diag(`blackhole: ${e.message}`); } }, BLIP_MS);
           }
-          await B.waitEvent((e) => e.type === 'ice_restart' && e.by === 'local', 25000, 'ICE restart by Element');
+          // Element must restart ICE itself: B when A is mxrtc; between two
+          // Elements either one (both see "disconnected"; when both restart,
+          // perfect negotiation keeps the impolite caller's offer).
+          const byElement = (e) => e.type === 'ice_restart' && e.by === 'local';
+          await Promise.race([B.waitEvent(byElement, 25000, 'ICE restart by Element'),
+                              ...(o.a === 'element' ? [A.waitEvent(byElement, 25000, 'ICE restart by Element')] : [])]);
+          await B.waitEvent((e) => e.type === 'ice_restart', 10000, 'ICE restart seen by Element (B)');
           await A.waitEvent((e) => e.type === 'ice_restart', 10000, 'ICE restart seen by A');
           await sleep(Math.max(0, blipEnd - Date.now()));
           // Connected again (a restart can also complete without leaving

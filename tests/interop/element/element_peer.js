@@ -161,7 +161,11 @@ async function main() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mxrtc-element-'));
   browser = await launchChromium(chromium, tmp, { mdns: 'on' });
   page = browser.pages()[0] || await browser.newPage();
-  page.on('console', (m) => { if (verbose || m.type() === 'error') log(`console: ${m.text()}`); });
+  // The SDK's log only when verbose; errors always, but not the 404s of the
+  // endpoints Synapse does not have (the SDK probes, and copes).
+  page.on('console', (m) => {
+    if (verbose || (m.type() === 'error' && !/^Failed to load resource: .* 404/.test(m.text()))) log(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => log(`page error: ${e.message}`));
   // The page is served (by page.route, never fetched) under the homeserver's
   // origin: its requests to the homeserver are then same-origin. From any

@@ -248,7 +248,14 @@
     if (r.restartAt !== null) res.audio_after_restart = heardAfter(r, r.restartAt);
     if (r.remoteMuteAt !== null) {
       const end = r.remoteUnmuteAt !== null && r.remoteUnmuteAt > r.remoteMuteAt ? r.remoteUnmuteAt : now();
-      res.audio_while_remote_muted = r.heard.some((x) => x > r.remoteMuteAt + 400 && x < end);
+      // Margins: the mute metadata and the silence take different paths
+      // (the homeserver, the media). The sender silences its track before
+      // it sends the event, and un-silences it before it sends the unmute,
+      // so audio may arrive somewhat before the unmute event; and the
+      // analyser window (341 ms) plus the jitter buffer still hold audio
+      // after the mute event.
+      const during = r.heard.filter((x) => x > r.remoteMuteAt + 800 && x < end - 600);
+      res.audio_while_remote_muted = during.length > 0;
       if (r.remoteUnmuteAt !== null) res.audio_after_remote_unmute = heardAfter(r, r.remoteUnmuteAt);
     }
     return res;
