@@ -110,6 +110,8 @@ int mxrtc_calls_new(mxrtc_calls **out, const mxrtc_calls_config *cfg, mxrtc_time
     for (size_t k = 0; k < MXRTC_PA_MAX_PEERS; k++) c->peer_deadline[k] = MXRTC_TIME_NEVER;
     c->drained = true;
     int rc = copy_base(c, cfg->peer);
+    if (rc == MXRTC_OK && cfg->tls_ca_file && !(c->tls_ca_file = mxrtc_strdup(c->alloc, cfg->tls_ca_file, 4096)))
+        rc = MXRTC_ERR_NO_MEMORY;
     if (rc == MXRTC_OK) rc = mxrtc_peer_adapter_factory_new(&c->pf, &c->base);
     if (rc == MXRTC_OK) {
         mxrtc_calls_turn_rebuild(c);
@@ -143,6 +145,7 @@ void mxrtc_calls_free(mxrtc_calls *c) {
     mxrtc_call_manager_free(c->cm);
     mxrtc_peer_adapter_factory_free(c->pf);
     mxrtc_turn_servers_wipe(&c->turn);
+    mxrtc_free(c->alloc, c->tls_ca_file);
     for (size_t i = 0; i < MXRTC_PEER_MAX_SERVERS; i++)
         for (int k = 0; k < 4; k++) {
             char *s = c->base_strings[i][k];
@@ -283,6 +286,23 @@ int mxrtc_calls_reject(mxrtc_calls *c, mxrtc_time_us now, const char *call_id) {
 int mxrtc_calls_hangup(mxrtc_calls *c, mxrtc_time_us now, const char *call_id) {
     int rc = action(c, now, call_id);
     return rc ? rc : mxrtc_call_manager_hangup(c->cm, now, call_id, MXRTC_MX_REASON_USER_HANGUP);
+}
+
+int mxrtc_calls_hangup_reason(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                              mxrtc_call_end_reason reason) {
+    mxrtc_mx_reason r;
+    switch (reason) {   /* the reasons the spec lets a client send */
+    case MXRTC_CALL_END_ICE_FAILED: r = MXRTC_MX_REASON_ICE_FAILED; break;
+    case MXRTC_CALL_END_ICE_TIMEOUT: r = MXRTC_MX_REASON_ICE_TIMEOUT; break;
+    case MXRTC_CALL_END_INVITE_TIMEOUT: r = MXRTC_MX_REASON_INVITE_TIMEOUT; break;
+    case MXRTC_CALL_END_USER_HANGUP: r = MXRTC_MX_REASON_USER_HANGUP; break;
+    case MXRTC_CALL_END_USER_MEDIA_FAILED: r = MXRTC_MX_REASON_USER_MEDIA_FAILED; break;
+    case MXRTC_CALL_END_USER_BUSY: r = MXRTC_MX_REASON_USER_BUSY; break;
+    case MXRTC_CALL_END_UNKNOWN_ERROR: r = MXRTC_MX_REASON_UNKNOWN_ERROR; break;
+    default: return MXRTC_ERR_INVALID_ARGUMENT;
+    }
+    int rc = action(c, now, call_id);
+    return rc ? rc : mxrtc_call_manager_hangup(c->cm, now, call_id, r);
 }
 
 int mxrtc_calls_set_mute(mxrtc_calls *c, mxrtc_time_us now, const char *call_id, int audio_muted,

@@ -46,6 +46,7 @@ struct mxrtc_calls {
     mxrtc_peer_config base;
     char *base_strings[MXRTC_PEER_MAX_SERVERS][4];   /* user, pass, sni, ca */
     mxrtc_peer_config tmpl;
+    char *tls_ca_file;                               /* for turns: URIs; NULL: they are skipped */
 
     mxrtc_turn_servers turn;                         /* the last answer (holds a password) */
     calls_name_state name_state[MXRTC_TURN_SERVERS_MAX];

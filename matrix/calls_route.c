@@ -67,6 +67,12 @@ size_t mxrtc_calls_route(mxrtc_calls *c, const mxrtc_addr *remote, const uint8_t
     mxrtc_peer_adapter *live[MXRTC_PA_MAX_PEERS];
     size_t nlive = live_peers(c, live), n = 0;
     if (nlive == 0) return 0;
+    /* One call: every rule below ends with it (rule 4); skip the work on
+     * the per-packet path. */
+    if (nlive == 1) {
+        targets[0] = live[0];
+        return 1;
+    }
 
     bool stun = false;
     if (mxrtc_stun_is_message(data, len)) {

@@ -9,7 +9,10 @@
  * unresolvable ones are left out. The answer's servers come first (they are
  * the account's), then the host's template's own, up to the peer's bound of
  * MXRTC_PEER_MAX_SERVERS each. stuns: is not spoken by the peer (RFC 7064
- * STUN over TLS): skipped.
+ * STUN over TLS): skipped. turns: needs the host's CA file
+ * (mxrtc_calls_config.tls_ca_file): without one it is skipped, not fatal
+ * (a peer refuses a TLS server it cannot verify, and that would cost the
+ * whole call).
  */
 #include <string.h>
 
@@ -25,7 +28,7 @@ void mxrtc_calls_turn_set(mxrtc_calls *c, mxrtc_turn_servers *parsed) {
         if (i >= c->turn.uri_count || c->turn.uris[i].host_is_ip) continue;
         const mxrtc_turn_uri *u = &c->turn.uris[i];
         if (u->scheme == MXRTC_URI_STUNS) continue;
-        if (mxrtc_turn_uri_is_turn(u) && !c->turn.has_credentials) continue;
+        if (mxrtc_turn_uri_is_turn(u) && (!c->turn.has_credentials || (u->secure && !c->tls_ca_file))) continue;
         /* One RESOLVE per distinct name: a later URI with the same host
          * shares the first one's answer. */
         bool dup = false;
@@ -77,7 +80,7 @@ void mxrtc_calls_turn_rebuild(mxrtc_calls *c) {
         else continue;
         if (u->scheme == MXRTC_URI_STUN) {
             if (t->stun_server_count < MXRTC_PEER_MAX_SERVERS) t->stun_servers[t->stun_server_count++] = addr;
-        } else if (mxrtc_turn_uri_is_turn(u) && c->turn.has_credentials &&
+        } else if (mxrtc_turn_uri_is_turn(u) && c->turn.has_credentials && (!u->secure || c->tls_ca_file) &&
                    t->turn_server_count < MXRTC_PEER_MAX_SERVERS) {
             mxrtc_peer_turn_server *s = &t->turn_servers[t->turn_server_count++];
             memset(s, 0, sizeof *s);
@@ -89,6 +92,7 @@ void mxrtc_calls_turn_rebuild(mxrtc_calls *c) {
             s->password = c->turn.credentials.password;
             /* RFC 8656 §3.3 / RFC 6125: the TLS name is the URI's host. */
             s->tls_server_name = u->secure ? u->host : NULL;
+            s->tls_ca_file = u->secure ? c->tls_ca_file : NULL;
         }
     }
     for (size_t i = 0; i < c->base.stun_server_count && t->stun_server_count < MXRTC_PEER_MAX_SERVERS; i++)

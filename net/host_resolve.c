@@ -14,18 +14,13 @@ struct mxrtc_net_host_job {
     char name[MXRTC_NET_HOST_NAME_MAX + 1];
 };
 
-static void unref(mxrtc_net_host_job *j) {
-    mxrtc_net_mutex_lock(&j->lock);
-    bool last = --j->refs == 0;
-    mxrtc_net_mutex_unlock(&j->lock);
-    if (!last) return;
+static void job_free(mxrtc_net_host_job *j) {
     mxrtc_net_mutex_destroy(&j->lock);
     free(j);
 }
 
 static void job_main(void *arg) {
     mxrtc_net_host_job *j = arg;
-    mxrtc_net_thread_detach_self();
     mxrtc_addr ip;
     memset(&ip, 0, sizeof ip);
     bool ok = mxrtc_net_resolve_name(j->name, &ip) == MXRTC_OK;
@@ -33,8 +28,9 @@ static void job_main(void *arg) {
     j->ip = ip;
     j->ok = ok;
     j->done = true;
+    bool last = --j->refs == 0;   /* the caller gave up (and detached us) */
     mxrtc_net_mutex_unlock(&j->lock);
-    unref(j);
+    if (last) job_free(j);
 }
 
 int mxrtc_net_host_job_start(mxrtc_net_host_job **out, const char *name) {
@@ -49,6 +45,8 @@ int mxrtc_net_host_job_start(mxrtc_net_host_job **out, const char *name) {
     }
     memcpy(j->name, name, n + 1);
     j->refs = 2;
+    /* The thread may finish before start returns: the caller's reference
+     * keeps j alive until release. */
     if (mxrtc_net_thread_start(&j->thread, job_main, j) != MXRTC_OK) {
         mxrtc_net_mutex_destroy(&j->lock);
         free(j);
@@ -71,6 +69,19 @@ bool mxrtc_net_host_job_done(mxrtc_net_host_job *j, bool *ok, mxrtc_addr *ip) {
     return done;
 }
 
+/* Finished: join the thread (it is returning) and free. Still running:
+ * detach it, and it frees the job when the resolver returns. */
 void mxrtc_net_host_job_release(mxrtc_net_host_job *j) {
-    if (j) unref(j);
+    if (!j) return;
+    mxrtc_net_mutex_lock(&j->lock);
+    if (j->done) {
+        mxrtc_net_mutex_unlock(&j->lock);
+        mxrtc_net_thread_join(&j->thread);
+        job_free(j);
+        return;
+    }
+    j->refs--;
+    mxrtc_net_thread t = j->thread;   /* j may be gone once unlocked */
+    mxrtc_net_mutex_unlock(&j->lock);
+    mxrtc_net_thread_detach(&t);
 }

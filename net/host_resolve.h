@@ -4,9 +4,10 @@
  * /voip/turnServer) while the runner's own resolver only speaks mDNS
  * (net/mdns.h). The I/O thread never waits: it polls the job.
  *
- * Two references: the caller's and the thread's. The memory goes when
- * both are released, so the caller may give up on a job (the runner
- * closing) while the system resolver still runs.
+ * Two references: the caller's and the thread's. Releasing a finished job
+ * joins its thread and frees it; releasing one still running detaches the
+ * thread, which frees the job when the system resolver returns (the caller
+ * may give up, e.g. the runner closing, without waiting).
  */
 #ifndef MXRTC_NET_HOST_RESOLVE_H
 #define MXRTC_NET_HOST_RESOLVE_H

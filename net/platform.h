@@ -72,6 +72,8 @@ int mxrtc_net_thread_start(mxrtc_net_thread *t, void (*fn)(void *), void *arg);
 void mxrtc_net_thread_join(mxrtc_net_thread *t);
 /* The calling thread will not be joined: its resources go when it returns. */
 void mxrtc_net_thread_detach_self(void);
+/* Thread t will not be joined (it may have returned already). */
+void mxrtc_net_thread_detach(mxrtc_net_thread *t);
 /* true if the calling thread is t. */
 bool mxrtc_net_thread_is_self(const mxrtc_net_thread *t);
 int mxrtc_net_mutex_init(mxrtc_net_mutex *m);

@@ -297,6 +297,10 @@ void mxrtc_net_thread_detach_self(void) {
     (void)pthread_detach(pthread_self());
 }
 
+void mxrtc_net_thread_detach(mxrtc_net_thread *t) {
+    (void)pthread_detach(*(pthread_t *)(void *)t->opaque);
+}
+
 bool mxrtc_net_thread_is_self(const mxrtc_net_thread *t) {
     return t != NULL && current_thread == t;
 }

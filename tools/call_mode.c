@@ -13,9 +13,10 @@
  *    mxrtc_net_runner_call_wait);
  *  - the sync thread long-polls /sync and hands every event to the I/O
  *    thread as a mxrtc_room_event with its age and the time it arrived,
- *    then one "batch done" command (answering is decided only once a whole
- *    batch is in, so that an invite followed by its hangup in the same batch
- *    is never answered); it also joins the rooms it is invited to (below);
+ *    then one "batch done" command: only then are the calls that still
+ *    ring printed ("incoming") and answered, so that an invite followed by
+ *    its hangup in the same batch (history) is neither; it also joins the
+ *    rooms it is invited to (below);
  *  - the send thread sends the SEND_EVENT outputs in the order they came
  *    out (a bounded queue: the invite must precede its candidates), with
  *    transaction ids and retries (mxrtc_mxc_send_event);
@@ -25,9 +26,11 @@
  *
  * Decisions:
  *  - History: the events of the first sync's timeline are fed like any
- *    other, with their age; mxrtc_calls expires invites whose lifetime minus
- *    age has run out, and ended calls stay ended, so only a call that still
- *    rings is seen (as Element does on start-up).
+ *    other, with their age (mxrtc_calls expires invites whose lifetime minus
+ *    age has run out), except those of calls that begin and end within the
+ *    batch (mxrtc_mxc_sync_finished_calls: mxrtc_calls would take this
+ *    device's own old hangup or answer for an echo and let the call ring
+ *    again), so only a call that still rings is seen.
  *  - Rooms: `answer ROOM` and `call ROOM` join ROOM first (a no-op when
  *    joined; needed when invited). `answer` without ROOM also joins every
  *    room it is invited to while it runs, and answers a call in any joined
@@ -64,7 +67,7 @@
 #define CM_SYNC_TIMEOUT_MS 2000      /* long poll; also how long exiting may wait for it */
 #define CM_SENDQ 256                 /* events waiting to be sent */
 #define CM_SEND_FLUSH_US 15000000    /* at exit: wait this long for the queue to empty */
-#define CM_UFRAG_MAX 256
+#define CM_UFRAG_MAX MXRTC_MXC_ID_MAX
 
 typedef struct cm_opts {
     bool placing;
@@ -80,6 +83,15 @@ typedef struct cm_opts {
 typedef struct cm_send_item {
     char *room, *type, *content;
 } cm_send_item;
+
+/* A call that rang while a /sync batch was fed: decided once it is all in. */
+#define CM_PENDING 8
+typedef struct cm_incoming {
+    char call_id[MXRTC_CALL_ID_MAX + 1];
+    char room_id[MXRTC_MXC_ID_MAX], sender[MXRTC_MXC_ID_MAX];
+    bool video;
+    mxrtc_time_us at;
+} cm_incoming;
 
 typedef struct cm {
     cm_opts o;
@@ -121,9 +133,8 @@ typedef struct cm {
     mxrtc_time_us next_stats_us;
     mxrtc_peer_stats last_stats;     /* kept: the peer goes away when the call ends */
     bool have_stats;
-    bool pending_decide;             /* an incoming call waits for the end of the batch */
-    char pending_id[MXRTC_CALL_ID_MAX + 1];
-    bool pending_video;
+    cm_incoming pending[CM_PENDING]; /* calls that rang during this /sync batch */
+    size_t n_pending;
     bool held, ever_held;
     mxrtc_time_us hold_end_us;
     char local_ufrag[CM_UFRAG_MAX], remote_ufrag[CM_UFRAG_MAX];
@@ -235,11 +246,9 @@ static void sq_push(const char *room, const char *type, const char *content, siz
 
 /* The call_id of an event content (for invite_sent), into out. */
 static void content_call_id(const char *content, char *out, size_t cap) {
+    mxrtc_mxc_call_info ci;
     out[0] = 0;
-    cJSON *j = cJSON_Parse(content);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "call_id");
-    if (cJSON_IsString(id)) snprintf(out, cap, "%s", id->valuestring);
-    cJSON_Delete(j);
+    if (mxrtc_mxc_call_info_parse(content, strlen(content), &ci) == MXRTC_OK) snprintf(out, cap, "%s", ci.call_id);
 }
 
 static void *send_thread(void *arg) {
@@ -300,81 +309,45 @@ static bool sq_flush(mxrtc_time_us until) {
     return empty;
 }
 
-/* ---- ICE restarts: seen as a new ice-ufrag (RFC 8839 §5.4) in an SDP ------------ */
-
-/* The first a=ice-ufrag of sdp into out; false if none. */
-static bool sdp_ufrag(const char *sdp, char *out, size_t cap) {
-    const char *p = strstr(sdp, "a=ice-ufrag:");
-    if (!p) return false;
-    p += 12;
-    size_t n = strcspn(p, "\r\n");
-    if (n == 0 || n >= cap) return false;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return true;
-}
-
-/* The SDP of an invite (offer), answer (answer) or negotiate (description). */
-static const char *content_sdp(const cJSON *content) {
-    static const char *const keys[] = {"offer", "answer", "description"};
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(content, keys[i]);
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(d, "sdp");
-        if (cJSON_IsString(s)) return s->valuestring;
-    }
-    return NULL;
-}
-
-/* An SDP of our call went out (local) or came in (from sender; our own
- * echoes are skipped): a changed ufrag in an m.call.negotiate is an ICE
- * restart. I/O thread. */
-static void watch_ufrag(const char *type, const char *sender, const char *content, size_t len, bool local,
-                        mxrtc_time_us now) {
-    if (strcmp(type, "m.call.invite") && strcmp(type, "m.call.answer") && strcmp(type, "m.call.negotiate"))
-        return;
-    cJSON *j = cJSON_ParseWithLength(content, len);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "call_id");
-    const cJSON *party = cJSON_GetObjectItemCaseSensitive(j, "party_id");
-    if (!local && sender && !strcmp(sender, g.user_id) && cJSON_IsString(party) &&
-        !strcmp(party->valuestring, g.device_id)) {
-        cJSON_Delete(j); /* our own event coming back through /sync */
-        return;
-    }
-    const char *sdp = content_sdp(j);
-    char uf[CM_UFRAG_MAX];
-    pthread_mutex_lock(&g.st_lock);
-    bool ours = cJSON_IsString(id) && g.call_id[0] && !strcmp(id->valuestring, g.call_id);
-    pthread_mutex_unlock(&g.st_lock);
-    /* An invite is fed before its call is ours (INCOMING comes after it). */
-    if (!local && !strcmp(type, "m.call.invite") && cJSON_IsString(id) && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
-        snprintf(g.invite_id, sizeof g.invite_id, "%s", id->valuestring);
-        snprintf(g.invite_ufrag, sizeof g.invite_ufrag, "%s", uf);
-    }
-    if (ours && sdp && sdp_ufrag(sdp, uf, sizeof uf)) {
-        char *known = local ? g.local_ufrag : g.remote_ufrag;
-        /* One restart, one line: the offer with new credentials (its
-         * answer brings the other side's new ones). */
-        const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
-        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(desc, "type");
-        bool offer = cJSON_IsString(dt) && !strcmp(dt->valuestring, "offer");
-        if (known[0] && strcmp(known, uf) && !strcmp(type, "m.call.negotiate") && offer) {
-            g.restart_us = now;
-            diag("ICE restart (%s)", local ? "ours" : "theirs");
-            emit(event_obj("ice_restart", id->valuestring));
-        }
-        snprintf(known, CM_UFRAG_MAX, "%s", uf);
-    }
-    cJSON_Delete(j);
-}
-
-/* ---- calls outputs (I/O thread) ------------------------------------------------------ */
-
 static bool is_our_call(const char *call_id) {
     pthread_mutex_lock(&g.st_lock);
     bool ours = call_id && g.call_id[0] && !strcmp(call_id, g.call_id);
     pthread_mutex_unlock(&g.st_lock);
     return ours;
 }
+
+/* ---- ICE restarts: seen as a new ice-ufrag (RFC 8839 §5.4) in an SDP ------------ */
+
+/* An SDP of our call went out (local) or came in (from sender; our own
+ * echoes are skipped): an m.call.negotiate offer with a ufrag other than
+ * that side's last one is an ICE restart (its answer brings the other
+ * side's new ufrag: one restart, one line). I/O thread. */
+static void watch_ufrag(const char *type, const char *sender, const char *content, size_t len, bool local,
+                        mxrtc_time_us now) {
+    if (strcmp(type, "m.call.invite") && strcmp(type, "m.call.answer") && strcmp(type, "m.call.negotiate"))
+        return;
+    mxrtc_mxc_call_info ci;
+    if (mxrtc_mxc_call_info_parse(content, len, &ci) != MXRTC_OK || !ci.call_id[0] || !ci.ice_ufrag[0]) return;
+    if (!local && sender && !strcmp(sender, g.user_id) && !strcmp(ci.party_id, g.device_id))
+        return; /* our own event coming back through /sync */
+    /* An invite is fed before its call is ours (INCOMING comes after it). */
+    if (!local && !strcmp(type, "m.call.invite")) {
+        snprintf(g.invite_id, sizeof g.invite_id, "%s", ci.call_id);
+        snprintf(g.invite_ufrag, sizeof g.invite_ufrag, "%s", ci.ice_ufrag);
+    }
+    if (!is_our_call(ci.call_id)) return;
+    char *known = local ? g.local_ufrag : g.remote_ufrag;
+    if (known[0] && strcmp(known, ci.ice_ufrag) && !strcmp(type, "m.call.negotiate") &&
+        !strcmp(ci.sdp_type, "offer")) {
+        g.restart_us = now;
+        diag("ICE restart (%s)", local ? "ours" : "theirs");
+        emit(event_obj("ice_restart", ci.call_id));
+    }
+    snprintf(known, CM_UFRAG_MAX, "%s", ci.ice_ufrag);
+}
+
+/* ---- calls outputs (I/O thread) ------------------------------------------------------ */
+
 
 static void on_state(const mxrtc_calls_output *o, mxrtc_time_us now) {
     if (!is_our_call(o->call_id)) return;
@@ -410,31 +383,59 @@ static void on_state(const mxrtc_calls_output *o, mxrtc_time_us now) {
     if (o->state == MXRTC_CALL_STATE_ENDED) wake_main();
 }
 
-static void on_incoming(const mxrtc_calls_output *o) {
+/* INCOMING: noted; whether it is printed and answered is decided at the
+ * end of the batch (batch_done), when a hangup later in it has been seen. */
+static void on_incoming(const mxrtc_calls_output *o, mxrtc_time_us now) {
     if (g.o.room && o->room_id && strcmp(g.o.room, o->room_id)) {
         diag("a call rings in another room: ignored");
         return;
     }
-    cJSON *j = event_obj("incoming", o->call_id);
-    cJSON_AddStringToObject(j, "room_id", o->room_id ? o->room_id : "");
-    cJSON_AddStringToObject(j, "sender", o->sender ? o->sender : "");
-    cJSON_AddBoolToObject(j, "video", o->video != 0);
-    emit(j);
-    pthread_mutex_lock(&g.st_lock);
-    bool take = !g.o.placing && !g.call_id[0];
-    if (take) {
-        snprintf(g.call_id, sizeof g.call_id, "%s", o->call_id);
-        g.state = MXRTC_CALL_STATE_RINGING;
-        g.ref_us = mxrtc_net_now();
+    if (g.n_pending == CM_PENDING) {
+        diag("too many calls ring at once: one ignored");
+        return;
     }
-    pthread_mutex_unlock(&g.st_lock);
-    if (take) {
-        if (!strcmp(g.invite_id, o->call_id)) snprintf(g.remote_ufrag, sizeof g.remote_ufrag, "%s", g.invite_ufrag);
-        g.ms.ref_us = g.ref_us;
-        g.pending_decide = true;
-        snprintf(g.pending_id, sizeof g.pending_id, "%s", o->call_id);
-        g.pending_video = o->video != 0;
+    cm_incoming *p = &g.pending[g.n_pending++];
+    snprintf(p->call_id, sizeof p->call_id, "%s", o->call_id ? o->call_id : "");
+    snprintf(p->room_id, sizeof p->room_id, "%s", o->room_id ? o->room_id : "");
+    snprintf(p->sender, sizeof p->sender, "%s", o->sender ? o->sender : "");
+    p->video = o->video != 0;
+    p->at = now;
+}
+
+/* The batch is in: the calls that still ring are printed, and the first
+ * becomes the run's call (answer mode) and is answered or rejected. At most
+ * one input. I/O thread. */
+static int batch_done(mxrtc_time_us now) {
+    int rc = MXRTC_OK;
+    for (size_t i = 0; i < g.n_pending; i++) {
+        const cm_incoming *p = &g.pending[i];
+        if (mxrtc_calls_state(g.calls, p->call_id) != MXRTC_CALL_STATE_RINGING) continue;
+        cJSON *j = event_obj("incoming", p->call_id);
+        cJSON_AddStringToObject(j, "room_id", p->room_id);
+        cJSON_AddStringToObject(j, "sender", p->sender);
+        cJSON_AddBoolToObject(j, "video", p->video);
+        emit(j);
+        pthread_mutex_lock(&g.st_lock);
+        bool take = !g.o.placing && !g.call_id[0];
+        if (take) {
+            snprintf(g.call_id, sizeof g.call_id, "%s", p->call_id);
+            g.state = MXRTC_CALL_STATE_RINGING;
+            g.ref_us = p->at;
+        }
+        pthread_mutex_unlock(&g.st_lock);
+        if (!take) continue;
+        if (!strcmp(g.invite_id, p->call_id)) snprintf(g.remote_ufrag, sizeof g.remote_ufrag, "%s", g.invite_ufrag);
+        g.ms.ref_us = p->at;
+        if (g.o.reject) {
+            diag("rejecting");
+            rc = mxrtc_calls_reject(g.calls, now, p->call_id);
+        } else if (!g.o.no_answer) {
+            diag("answering%s", g.o.video ? " with video" : "");
+            rc = mxrtc_calls_answer(g.calls, now, p->call_id, g.o.video);
+        }
     }
+    g.n_pending = 0;
+    return rc;
 }
 
 static void on_hold(const mxrtc_calls_output *o, mxrtc_time_us now) {
@@ -459,7 +460,7 @@ static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
         sq_push(o->room_id, o->type, o->content, o->content_len);
         break;
     case MXRTC_CALLS_OUT_INCOMING:
-        on_incoming(o);
+        on_incoming(o, now);
         break;
     case MXRTC_CALLS_OUT_STATE:
         on_state(o, now);
@@ -602,20 +603,7 @@ static void run_cmd(void *arg, mxrtc_time_us now) {
                  why ? why : "");
         break;
     case C_BATCH_DONE:
-        /* The whole batch is in: answer (or reject) the call that still rings. */
-        c->rc = MXRTC_OK;
-        if (g.pending_decide && mxrtc_calls_state(g.calls, g.pending_id) == MXRTC_CALL_STATE_RINGING) {
-            g.pending_decide = false;
-            if (g.o.reject) {
-                diag("rejecting");
-                c->rc = mxrtc_calls_reject(g.calls, now, g.pending_id);
-            } else if (!g.o.no_answer) {
-                diag("answering%s", g.o.video ? " with video" : "");
-                c->rc = mxrtc_calls_answer(g.calls, now, g.pending_id, g.o.video);
-            }
-        } else if (g.pending_decide) {
-            g.pending_decide = false;
-        }
+        c->rc = batch_done(now);
         break;
     case C_TURN:
         c->rc = mxrtc_calls_set_turn_servers(g.calls, now, c->json, c->len);
@@ -716,17 +704,34 @@ static void join_invites(mxrtc_mxc *mxc, const mxrtc_mxc_sync *s) {
     }
 }
 
-/* Feeds every event of s to the I/O thread, then the end of the batch. */
+/* Feeds the events of s to the I/O thread (but those of finished calls),
+ * then the end of the batch. */
 static void feed_sync(const mxrtc_mxc_sync *s, mxrtc_time_us received_at) {
+    /* Calls that begin and end within the batch (history) are not fed:
+     * mxrtc_calls would take this device's own old hangup or answer for
+     * an echo and let the call ring again, and each call fed takes one of
+     * its slots. */
+    bool *skip = calloc(s->n_events ? s->n_events : 1, sizeof *skip);
+    if (skip && mxrtc_mxc_sync_finished_calls(s, g.user_id, g.device_id, skip) < 0) {
+        free(skip);
+        skip = NULL;
+    }
+    size_t skipped = 0;
     for (size_t i = 0; i < s->n_events; i++) {
+        if (skip && skip[i]) {
+            skipped++;
+            continue;
+        }
         const mxrtc_mxc_event *e = &s->events[i];
         mxrtc_room_event ev = {e->room_id, e->sender, e->type, e->state_key, e->content_json,
                                strlen(e->content_json), e->age_ms >= 0 ? (uint64_t)e->age_ms : MXRTC_AGE_UNKNOWN,
                                received_at};
         cm_cmd c = {.kind = C_FEED, .ev = &ev};
         int rc = mxrtc_net_runner_call_wait(g.runner, run_cmd, &c);
-        if (rc == MXRTC_ERR_CLOSED) return;
+        if (rc == MXRTC_ERR_CLOSED) break;
     }
+    free(skip);
+    if (skipped) diag("sync: %zu events of calls that began and ended in this batch left out", skipped);
     if (s->dropped) diag("sync: %zu events over the bound dropped", s->dropped);
     io_simple(C_BATCH_DONE, 0, 0);
 }
@@ -775,13 +780,15 @@ static void *sync_thread(void *arg) {
 
 /* ---- stdin commands ------------------------------------------------------------------------ */
 
-static void handle_command(const char *line) {
+/* Runs one command line. MXRTC_ERR_STATE is returned as is (the caller
+ * may retry); other outcomes are logged. */
+static int handle_command(const char *line) {
     cJSON *j = cJSON_Parse(line);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "cmd");
     if (!cJSON_IsString(cmd)) {
         diag("command without \"cmd\" ignored");
         cJSON_Delete(j);
-        return;
+        return MXRTC_ERR_MALFORMED;
     }
     const char *k = cmd->valuestring;
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "on");
@@ -795,8 +802,51 @@ static void handle_command(const char *line) {
     else if (!strcmp(k, "answer")) rc = io_simple(C_ANSWER, 0, 0);
     else if (!strcmp(k, "reject")) rc = io_simple(C_REJECT, 0, 0);
     else rc = MXRTC_ERR_UNSUPPORTED;
-    diag("command %s: %s", k, rc ? mxrtc_strerror(rc) : "done");
+    if (rc != MXRTC_ERR_STATE) diag("command %s: %s", k, rc ? mxrtc_strerror(rc) : "done");
     cJSON_Delete(j);
+    return rc;
+}
+
+/* Commands wait here in order. One refused with MXRTC_ERR_STATE (a hold
+ * while the previous m.call.negotiate is unanswered, an answer before the
+ * call rings...) is tried again every loop turn for CM_CMD_RETRY_US, as a
+ * user would press the button again; then it is dropped with its error. */
+#define CM_CMDQ 16
+#define CM_CMD_RETRY_US 5000000
+static char *cmdq[CM_CMDQ];
+static size_t cmdq_head, cmdq_n;
+static mxrtc_time_us cmdq_first_try;
+
+static void cmdq_push(const char *line) {
+    if (cmdq_n == CM_CMDQ) {
+        diag("too many commands waiting: one dropped");
+        return;
+    }
+    char *d = strdup(line);
+    if (d) cmdq[(cmdq_head + cmdq_n++) % CM_CMDQ] = d;
+}
+
+static void cmdq_run(mxrtc_time_us now) {
+    while (cmdq_n) {
+        if (!cmdq_first_try) cmdq_first_try = now;
+        int rc = handle_command(cmdq[cmdq_head]);
+        if (rc == MXRTC_ERR_STATE && now < cmdq_first_try + CM_CMD_RETRY_US) return;
+        if (rc == MXRTC_ERR_STATE) diag("command %s: %s", cmdq[cmdq_head], mxrtc_strerror(rc));
+        free(cmdq[cmdq_head]);
+        cmdq_head = (cmdq_head + 1) % CM_CMDQ;
+        cmdq_n--;
+        cmdq_first_try = 0;
+    }
+}
+
+static void cmdq_clear(void) {
+    while (cmdq_n) {
+        free(cmdq[cmdq_head]);
+        cmdq_head = (cmdq_head + 1) % CM_CMDQ;
+        cmdq_n--;
+    }
+    cmdq_head = 0;
+    cmdq_first_try = 0;
 }
 
 /* ---- options ------------------------------------------------------------------------------- */
@@ -1123,8 +1173,15 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     /* The first sync: `ready` once it answered, then its events (history,
      * see the top of the file). */
     {
+        /* Synapse keeps each /sync answer for 2 minutes under (user, device,
+         * filter, since, timeout) and hands it out again for the same
+         * request: a run soon after another with the same access token
+         * would get that run's stale first sync, and then replay everything
+         * since. A first sync does not wait, whatever its timeout, so a
+         * per-run timeout value keeps the request a new one. */
+        uint32_t first_timeout = 1 + (uint32_t)((mxrtc_net_now() / 1000) % 9973);
         mxrtc_mxc_sync s;
-        int sr = mxrtc_mxc_sync_poll(g.mxc_sync, NULL, 0, &s);
+        int sr = mxrtc_mxc_sync_poll(g.mxc_sync, NULL, first_timeout, &s);
         if (sr != MXRTC_OK) {
             diag("first sync: %s", mxrtc_strerror(sr));
             goto out;
@@ -1167,7 +1224,8 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
         mxrtc_time_us now = mxrtc_net_now();
         pthread_mutex_lock(&g.st_lock);
         bool ended = g.ended, refresh = g.turn_refresh, stop = g.threads_stop, have_call = g.call_id[0] != 0;
-        mxrtc_time_us connected = g.connected_us;
+        mxrtc_time_us connected = g.connected_us, ref = g.ref_us;
+        mxrtc_call_state state = g.state;
         g.turn_refresh = false;
         pthread_mutex_unlock(&g.st_lock);
         if (ended) break;
@@ -1186,7 +1244,13 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
             diag("no end after the hangup: leaving");
             break;
         }
-        if (g.o.timeout_s > 0 && !connected && !timed_out && now > g.start_us + (mxrtc_time_us)(g.o.timeout_s * 1e6)) {
+        /* An unanswered invite of ours expires by itself (invite_timeout,
+         * its lifetime was cut to --timeout from the moment it was placed):
+         * wait for that, with a margin, before hanging up by hand. */
+        mxrtc_time_us tmo_from = g.start_us, tmo_grace = 0;
+        if (g.o.placing && state == MXRTC_CALL_STATE_INVITE_SENT && ref) tmo_from = ref, tmo_grace = 2000000;
+        if (g.o.timeout_s > 0 && !connected && !timed_out &&
+            now > tmo_from + (mxrtc_time_us)(g.o.timeout_s * 1e6) + tmo_grace) {
             diag("not connected after %.1f s: giving up", g.o.timeout_s);
             timed_out = true;
             hung_up = true;
@@ -1233,21 +1297,29 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
             char *start = buf, *nlp;
             while ((nlp = memchr(start, '\n', (size_t)(buf + blen - start)))) {
                 *nlp = '\0';
-                if (nlp > start) handle_command(start);
+                if (nlp > start) cmdq_push(start);
                 start = nlp + 1;
             }
             blen = (size_t)(buf + blen - start);
             memmove(buf, start, blen);
         }
+        cmdq_run(now);
     }
     free(buf);
+    cmdq_clear();
 
     /* Let the hangup/reject (and everything before it) reach the server. */
     if (!sq_flush(mxrtc_net_now() + CM_SEND_FLUSH_US)) diag("some events were not sent before exiting");
     pthread_mutex_lock(&g.st_lock);
-    bool ended = g.ended;
+    bool ended = g.ended, ended_here = g.ended && !g.remote_ended, hangup_sent = g.hangup_sent;
     mxrtc_call_end_reason why = g.end_reason;
     pthread_mutex_unlock(&g.st_lock);
+    if (ended_here && !hangup_sent) diag("our hangup did not reach the homeserver");
+    pthread_mutex_lock(&g.sq_lock);
+    uint64_t never_sent = g.sq_dropped, queued = g.sq_pushed, done = g.sq_done;
+    pthread_mutex_unlock(&g.sq_lock);
+    diag("%llu events to send, %llu gone out (or failed)", (unsigned long long)queued, (unsigned long long)done);
+    if (never_sent) diag("%llu events were never sent (queue full)", (unsigned long long)never_sent);
     status = ended && !timed_out && exit_ok(why) ? 0 : 1;
 out:
     /* The result, once, on the I/O thread if it runs (it owns the session). */

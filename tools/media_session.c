@@ -205,7 +205,11 @@ bool mxrtc_ms_next_picture(mxrtc_media_session *s, mxrtc_time_us now, mxrtc_pict
         }
         if (rc != 1) return false;
     } else {
-        mxrtc_pattern_fill(s->picture, s->pic_w, s->pic_h, s->o.rgb, s->frame_index, 0);
+        /* --video-rgb: that colour, solid; else the test pattern (mid grey,
+         * a moving white bar). */
+        static const uint8_t grey[3] = {128, 128, 128};
+        mxrtc_pattern_fill(s->picture, s->pic_w, s->pic_h, s->o.have_rgb ? s->o.rgb : grey, s->frame_index,
+                           !s->o.have_rgb);
     }
     s->frame_index++;
     size_t ys = (size_t)s->pic_w * s->pic_h;

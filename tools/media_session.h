@@ -124,8 +124,9 @@ void mxrtc_ms_next_audio(mxrtc_media_session *s, int16_t pcm[MXRTC_MS_FRAME]);
 bool mxrtc_ms_sends_video(const mxrtc_media_session *s);
 /* True once per 1/30 s (the pacing of pictures; skips ahead after a stall). */
 bool mxrtc_ms_video_due(mxrtc_media_session *s, mxrtc_time_us now);
-/* The next raw picture (pattern or Y4M; false at a read error or with an
- * IVF source). The planes stay valid until the next call. */
+/* The next raw picture (the --video-rgb colour, a Y4M frame, or without
+ * either a test pattern: grey with a moving bar; false at a read error or
+ * with an IVF source). The planes stay valid until the next call. */
 bool mxrtc_ms_next_picture(mxrtc_media_session *s, mxrtc_time_us now, mxrtc_picture *pic);
 /* The next encoded frame of an IVF source, looping at the end: true with
  * *data, *size and *key; false with no IVF source or a read error. */

@@ -11,16 +11,22 @@
 #   reject     bob rejects: alice ends with reason rejected, remote_ended
 #   callee     bob hangs up after 2 s (--duration): alice sees remote_ended
 #   relay      both --relay-only: the call connects and the tones pass through coturn
+#   hold       alice holds, resumes, mutes and hangs up from stdin (--commands)
+#   sigint     SIGINT to alice: she hangs up, both exit 0
+#   noanswer   bob lets it ring: alice's invite times out (exit 1)
+#   anyroom    `answer` without ROOM joins the room it is invited to and sees the call ring
 #   token      (in every case) bob logs in with an access token, alice with a password
 #
 # Real processes and real time (like the interop tests): each side is bounded
 # by `timeout`; exit 77 only when the fixture's env file is missing.
 set -uo pipefail
+trap "" PIPE   # a write to a side that has exited fails instead of killing the script
 MXRTC=$1
 if [[ -z "${MXRTC_SYNAPSE_ENV:-}" || ! -f "$MXRTC_SYNAPSE_ENV" ]]; then
   echo "SKIP: no Synapse env file (MXRTC_SYNAPSE_ENV=${MXRTC_SYNAPSE_ENV:-}); run through ctest (fixture synapse)"
   exit 77
 fi
+command -v jq >/dev/null || { echo "FAILED: jq not found (scripts/install-deps.sh)"; exit 1; }
 # shellcheck disable=SC1090
 . "$MXRTC_SYNAPSE_ENV"
 WORK=$(mktemp -d /tmp/mxrtc-calltool.XXXXXX)
@@ -81,6 +87,50 @@ run_case() {
   done
 }
 
+# wait_line FILE PATTERN: until FILE has a line matching PATTERN (bounded: 20 s).
+wait_line() {
+  for _ in $(seq 1 400); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_case NAME "BOB ARGS" "ALICE ARGS": as run_case, but alice runs in the
+# background too (pid in ALICE, stdin from the fifo $WORK/NAME.in when ALICE
+# ARGS has --commands); finish_case NAME waits for both.
+start_case() {
+  local name=$1 bob_args=$2 alice_args=$3 room
+  room=$(new_room) || { bad "$name: createRoom"; return 1; }
+  echo "== $name in $room"
+  env -u MXRTC_PASSWORD MXRTC_HOMESERVER="$MXRTC_SYNAPSE_URL" MXRTC_USER="$MXRTC_SYNAPSE_BOB_USER" \
+    MXRTC_ACCESS_TOKEN="$MXRTC_SYNAPSE_BOB_TOKEN" \
+    timeout -s INT -k 5 40 "$MXRTC" answer "$room" --json $bob_args \
+    >"$WORK/$name.bob.out" 2>"$WORK/$name.bob.err" &
+  BOB=$!
+  PIDS+=("$BOB")
+  wait_line "$WORK/$name.bob.out" '"type":"ready"' || bad "$name: bob not ready"
+  mkfifo "$WORK/$name.in"
+  env -u MXRTC_ACCESS_TOKEN MXRTC_HOMESERVER="$MXRTC_SYNAPSE_URL" MXRTC_USER=alice \
+    MXRTC_PASSWORD="$MXRTC_SYNAPSE_ALICE_PASSWORD" \
+    timeout -s INT -k 5 40 "$MXRTC" call "$room" --json $alice_args <"$WORK/$name.in" \
+    >"$WORK/$name.alice.out" 2>"$WORK/$name.alice.err" &
+  ALICE=$!
+  PIDS+=("$ALICE")
+  exec 7>"$WORK/$name.in"   # alice's stdin stays open until finish_case
+}
+finish_case() {
+  local name=$1
+  wait "$ALICE"; echo $? > "$WORK/$name.alice.rc"
+  exec 7>&-
+  wait "$BOB"; echo $? > "$WORK/$name.bob.rc"
+  for side in alice bob; do
+    echo "-- $name $side (exit $(cat "$WORK/$name.$side.rc")):"
+    cat "$WORK/$name.$side.out"
+    tail -5 "$WORK/$name.$side.err" | sed 's/^/   /'
+  done
+}
+
 rc_is() { [[ $(cat "$WORK/$1.rc") == "$2" ]] && ok "$1 exits $2" || bad "$1 exits $(cat "$WORK/$1.rc"), want $2"; }
 
 # hz_near FILE WANT: the received tone within 2 % of WANT.
@@ -112,6 +162,20 @@ field_is() {
 has_line() {
   grep -q "$2" "$WORK/$1.out" && ok "$1 printed $2" || bad "$1 did not print $2"
 }
+
+# ---- relay only, TURN from /voip/turnServer ------------------------------------------------
+# First: every call takes TURN allocations (UDP and TCP) that mxrtc does not
+# release at hang-up (they expire after their lifetime), and the fixture's
+# REST coturn has 40 relay ports; a fresh fixture has them all.
+if [[ "${MXRTC_SYNAPSE_TURN:-0}" == 1 ]]; then
+  run_case relay "--relay-only --audio-hz 550" "--relay-only --audio-hz 350 --duration 3 --timeout 20"
+  rc_is relay.alice 0; rc_is relay.bob 0
+  hz_near relay.alice 550; hz_near relay.bob 350
+  grep -q "TURN: [1-9][0-9]* URI(s) from /voip/turnServer" "$WORK/relay.alice.err" &&
+    ok "relay.alice got TURN from /voip/turnServer" || bad "relay.alice got no TURN from /voip/turnServer"
+else
+  bad "relay: this Synapse has no TURN (start it with MXRTC_COTURN_ENV: the synapse fixture does)"
+fi
 
 # ---- voice: tones both ways --------------------------------------------------
 run_case voice "--audio-hz 660" "--audio-hz 440 --duration 3 --timeout 20"
@@ -148,16 +212,57 @@ field_is callee.alice .end_reason user_hangup; field_is callee.alice .remote_end
 field_is callee.bob .remote_ended false
 hz_near callee.alice 600
 
-# ---- relay only, TURN from /voip/turnServer ------------------------------------------------
-if [[ "${MXRTC_SYNAPSE_TURN:-0}" == 1 ]]; then
-  run_case relay "--relay-only --audio-hz 550" "--relay-only --audio-hz 350 --duration 3 --timeout 20"
-  rc_is relay.alice 0; rc_is relay.bob 0
-  hz_near relay.alice 550; hz_near relay.bob 350
-  grep -q "TURN: [1-9][0-9]* URI(s) from /voip/turnServer" "$WORK/relay.alice.err" &&
-    ok "relay.alice got TURN from /voip/turnServer" || bad "relay.alice got no TURN from /voip/turnServer"
+# ---- hold, mute and hang-up from stdin (--commands) ---------------------------------------------
+start_case hold "--audio-hz 620" "--audio-hz 380 --commands --timeout 20"
+wait_line "$WORK/hold.alice.out" '"state":"connected"' && wait_line "$WORK/hold.alice.err" 'received tone' &&
+  echo '{"cmd":"hold","on":true}' >&7
+wait_line "$WORK/hold.bob.out" '"remote_hold":true' && echo '{"cmd":"hold","on":false}' >&7
+wait_line "$WORK/hold.bob.out" '"remote_hold":false' && echo '{"cmd":"mute","audio":true,"video":false}' >&7
+wait_line "$WORK/hold.bob.out" '"audio_muted":true' && echo '{"cmd":"mute","audio":false,"video":false}' >&7
+wait_line "$WORK/hold.bob.out" '"audio_muted":false,"video_muted":true}$' && sleep 1 && echo '{"cmd":"hangup"}' >&7
+finish_case hold
+rc_is hold.alice 0; rc_is hold.bob 0
+has_line hold.alice '"local_hold":true,"remote_hold":false'
+has_line hold.bob '"local_hold":false,"remote_hold":true'
+field_is hold.bob .audio_after_resume true
+field_is hold.alice .end_reason user_hangup; field_is hold.bob .remote_ended true
+
+# ---- Ctrl-C: the caller hangs up cleanly ------------------------------------------------------------
+start_case sigint "" "--timeout 20"
+wait_line "$WORK/sigint.alice.out" '"state":"connected"' && kill -INT "$ALICE"
+finish_case sigint
+rc_is sigint.alice 0; rc_is sigint.bob 0
+field_is sigint.alice .end_reason user_hangup; field_is sigint.bob .remote_ended true
+
+# ---- nobody answers: the invite times out ------------------------------------------------------------
+run_case noanswer "--no-answer" "--timeout 3"
+rc_is noanswer.alice 1
+field_is noanswer.alice .end_reason invite_timeout
+has_line noanswer.bob '"type":"incoming"'
+
+# ---- answer without ROOM: bob joins the room he is invited to and sees the call --------------------
+# (--no-answer: other tests' calls may still ring in rooms bob shares with
+# alice on this Synapse, and without ROOM the first that rings is taken.)
+echo "== anyroom"
+env -u MXRTC_PASSWORD MXRTC_HOMESERVER="$MXRTC_SYNAPSE_URL" MXRTC_USER="$MXRTC_SYNAPSE_BOB_USER" \
+  MXRTC_ACCESS_TOKEN="$MXRTC_SYNAPSE_BOB_TOKEN" timeout -s INT -k 5 40 "$MXRTC" answer --json --no-answer \
+  --timeout 6 >"$WORK/anyroom.bob.out" 2>"$WORK/anyroom.bob.err" &
+BOB=$!
+PIDS+=("$BOB")
+wait_line "$WORK/anyroom.bob.out" '"type":"ready"' || bad "anyroom: bob not ready"
+if room=$(new_room); then
+  env -u MXRTC_ACCESS_TOKEN MXRTC_HOMESERVER="$MXRTC_SYNAPSE_URL" MXRTC_USER=alice \
+    MXRTC_PASSWORD="$MXRTC_SYNAPSE_ALICE_PASSWORD" timeout -s INT -k 5 40 "$MXRTC" call "$room" --json \
+    --timeout 4 >"$WORK/anyroom.alice.out" 2>"$WORK/anyroom.alice.err"
 else
-  bad "relay: this Synapse has no TURN (start it with MXRTC_COTURN_ENV: the synapse fixture does)"
+  bad "anyroom: createRoom"
 fi
+wait "$BOB"
+cat "$WORK/anyroom.alice.out" "$WORK/anyroom.bob.out"
+grep -q "invited to .*: join done" "$WORK/anyroom.bob.err" && ok "anyroom.bob joined" || bad "anyroom.bob did not join"
+id=$(jq -r 'select(.type == "invite_sent") | .call_id' "$WORK/anyroom.alice.out" 2>/dev/null)
+[[ -n "$id" && -n $(jq -c --arg id "$id" 'select(.type == "incoming" and .call_id == $id)' "$WORK/anyroom.bob.out") ]] &&
+  ok "anyroom.bob saw alice's call ring" || bad "anyroom.bob did not see alice's call"
 
 # ---- usage errors -------------------------------------------------------------------------------
 "$MXRTC" call >/dev/null 2>&1; [[ $? == 2 ]] && ok "call without ROOM exits 2" || bad "call without ROOM"

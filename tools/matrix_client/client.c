@@ -481,7 +481,7 @@ int mxrtc_mxc_sync_poll(mxrtc_mxc *c, const char *since, uint32_t timeout_ms, mx
         MXRTC_LOGW(c->lg, MOD, "sync: bad response (%s)", mxrtc_strerror(rc));
     resp_free(&r);
     if (rc == MXRTC_OK)
-        MXRTC_LOGD(c->lg, MOD, "sync: %zu events, %zu invites", out->n_events, out->n_invited);
+        MXRTC_LOGD(c->lg, MOD, "sync: %zu events, %zu invites, next %s", out->n_events, out->n_invited, out->next_batch);
     return rc;
 }
 
