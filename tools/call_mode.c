@@ -56,16 +56,19 @@
 
 #include "mxrtc.h"
 #include "base/alloc.h"
+#include "matrix/calls_internal.h"
+#include "peer/peer.h"
 #include "net/clock.h"
 #include "net/engine_calls.h"
 #include "net/interfaces.h"
 #include "net/runner.h"
 #include "tools/call_mode.h"
+#include "tools/event_sender.h"
 #include "tools/matrix_client/matrix_client.h"
 #include "tools/media_session.h"
 
 #define CM_SYNC_TIMEOUT_MS 2000      /* long poll; also how long exiting may wait for it */
-#define CM_SENDQ 256                 /* events waiting to be sent */
+#define CM_SENDQ 256                 /* events waiting to be sent (tools/event_sender.h) */
 #define CM_SEND_FLUSH_US 15000000    /* at exit: wait this long for the queue to empty */
 #define CM_UFRAG_MAX MXRTC_MXC_ID_MAX
 
@@ -79,10 +82,6 @@ typedef struct cm_opts {
     bool drop;
     uint32_t invite_lifetime_ms;
 } cm_opts;
-
-typedef struct cm_send_item {
-    char *room, *type, *content;
-} cm_send_item;
 
 /* A call that rang while a /sync batch was fed: decided once it is all in. */
 #define CM_PENDING 8
@@ -118,14 +117,7 @@ typedef struct cm {
     bool hangup_sent;                /* an m.call.hangup/reject went out */
     mxrtc_time_us start_us, ref_us, connected_us;
 
-    /* ---- send queue: sq_lock ---- */
-    pthread_mutex_t sq_lock;
-    pthread_cond_t sq_cond;
-    cm_send_item sq[CM_SENDQ];
-    size_t sq_head, sq_count;
-    uint64_t sq_pushed, sq_done, sq_dropped;
-    bool send_busy;
-    bool sq_stop;                    /* the send thread ends once the queue is empty */
+    mxrtc_event_sender *sender;      /* SEND_EVENT outputs, in order (its own thread) */
 
     /* ---- I/O thread only ---- */
     mxrtc_media_session ms;
@@ -212,101 +204,31 @@ static void ms_log(void *user, const char *line) {
     diag("%s", line);
 }
 
-/* ---- the send queue (I/O thread pushes, send thread pops) ------------------------ */
+/* ---- sending (tools/event_sender.h) ----------------------------------------------- */
 
-static char *dup_n(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
-static void sq_push(const char *room, const char *type, const char *content, size_t len) {
-    cm_send_item it = {dup_n(room, strlen(room)), dup_n(type, strlen(type)), dup_n(content, len)};
-    pthread_mutex_lock(&g.sq_lock);
-    bool ok = it.room && it.type && it.content && g.sq_count < CM_SENDQ;
-    if (ok) {
-        g.sq[(g.sq_head + g.sq_count) % CM_SENDQ] = it;
-        g.sq_count++;
-        g.sq_pushed++;
-        pthread_cond_broadcast(&g.sq_cond);
+/* After each event, on the sender's thread: `invite_sent` once the invite
+ * is in the room; a hangup or reject that went out is noted. */
+static void on_sent(void *user, const char *room_id, const char *type, const char *content, int rc) {
+    (void)user;
+    if (rc != MXRTC_OK) {
+        diag("sending %s failed: %s", type, mxrtc_strerror(rc));
     } else {
-        g.sq_dropped++;
-    }
-    pthread_mutex_unlock(&g.sq_lock);
-    if (!ok) {
-        diag("send queue full or out of memory: %s dropped", type);
-        free(it.room);
-        free(it.type);
-        free(it.content);
-    }
-}
-
-/* The call_id of an event content (for invite_sent), into out. */
-static void content_call_id(const char *content, char *out, size_t cap) {
-    mxrtc_mxc_call_info ci;
-    out[0] = 0;
-    if (mxrtc_mxc_call_info_parse(content, strlen(content), &ci) == MXRTC_OK) snprintf(out, cap, "%s", ci.call_id);
-}
-
-static void *send_thread(void *arg) {
-    (void)arg;
-    pthread_mutex_lock(&g.sq_lock);
-    for (;;) {
-        while (!g.sq_count && !g.sq_stop) pthread_cond_wait(&g.sq_cond, &g.sq_lock);
-        if (!g.sq_count) break;
-        cm_send_item it = g.sq[g.sq_head];
-        g.sq_head = (g.sq_head + 1) % CM_SENDQ;
-        g.sq_count--;
-        g.send_busy = true;
-        pthread_mutex_unlock(&g.sq_lock);
-
-        int rc = mxrtc_mxc_send_event(g.mxc_send, it.room, it.type, it.content, NULL);
-        if (rc != MXRTC_OK) {
-            diag("sending %s failed: %s", it.type, mxrtc_strerror(rc));
-        } else {
-            diag("sent %s", it.type);
-            if (!strcmp(it.type, "m.call.invite")) {
-                char id[MXRTC_CALL_ID_MAX + 1];
-                content_call_id(it.content, id, sizeof id);
-                cJSON *j = event_obj("invite_sent", id);
-                cJSON_AddStringToObject(j, "room_id", it.room);
-                emit(j);
-            }
-            if (!strcmp(it.type, "m.call.hangup") || !strcmp(it.type, "m.call.reject")) {
-                pthread_mutex_lock(&g.st_lock);
-                g.hangup_sent = true;
-                pthread_mutex_unlock(&g.st_lock);
-            }
+        diag("sent %s", type);
+        if (!strcmp(type, "m.call.invite")) {
+            mxrtc_mxc_call_info ci;
+            cJSON *j = event_obj("invite_sent", NULL);
+            if (mxrtc_mxc_call_info_parse(content, strlen(content), &ci) == MXRTC_OK)
+                cJSON_AddStringToObject(j, "call_id", ci.call_id);
+            cJSON_AddStringToObject(j, "room_id", room_id);
+            emit(j);
         }
-        free(it.room);
-        free(it.type);
-        free(it.content);
-        pthread_mutex_lock(&g.sq_lock);
-        g.send_busy = false;
-        g.sq_done++;
-        pthread_cond_broadcast(&g.sq_cond);
-        wake_main();
+        if (!strcmp(type, "m.call.hangup") || !strcmp(type, "m.call.reject")) {
+            pthread_mutex_lock(&g.st_lock);
+            g.hangup_sent = true;
+            pthread_mutex_unlock(&g.st_lock);
+        }
     }
-    pthread_mutex_unlock(&g.sq_lock);
-    return NULL;
-}
-
-/* Waits until every queued event was sent (or failed), at most until `until`. */
-static bool sq_flush(mxrtc_time_us until) {
-    pthread_mutex_lock(&g.sq_lock);
-    while ((g.sq_count || g.send_busy) && mxrtc_net_now() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-        pthread_cond_timedwait(&g.sq_cond, &g.sq_lock, &ts);
-    }
-    bool empty = !g.sq_count && !g.send_busy;
-    pthread_mutex_unlock(&g.sq_lock);
-    return empty;
+    wake_main();
 }
 
 static bool is_our_call(const char *call_id) {
@@ -449,6 +371,17 @@ static void on_hold(const mxrtc_calls_output *o, mxrtc_time_us now) {
     emit(j);
 }
 
+/* The colour space the remote video sender signalled (the webrtc
+ * color-space RTP header extension; Chromium: BT.709 full range), for the
+ * colour measurement, as `mxrtc peer` does. mxrtc_calls has no call for it
+ * yet: a stopgap through its internals (matrix/calls_internal.h), to be
+ * replaced by a public mxrtc_calls accessor. I/O thread. */
+static bool remote_colour_space(const char *call_id, uint8_t cs[4]) {
+    mxrtc_peer_adapter *a = mxrtc_peer_adapter_find(g.calls->pf, call_id);
+    mxrtc_peer *p = a ? mxrtc_peer_adapter_peer(a) : NULL;
+    return p && mxrtc_peer_video_colour_space(p, cs) == MXRTC_OK;
+}
+
 static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
     (void)user;
     (void)r;
@@ -457,7 +390,8 @@ static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
     switch (o->kind) {
     case MXRTC_CALLS_OUT_SEND_EVENT:
         watch_ufrag(o->type, NULL, o->content, o->content_len, true, now);
-        sq_push(o->room_id, o->type, o->content, o->content_len);
+        if (mxrtc_event_sender_push(g.sender, o->room_id, o->type, o->content, o->content_len) != MXRTC_OK)
+            diag("send queue full or out of memory: %s dropped", o->type);
         break;
     case MXRTC_CALLS_OUT_INCOMING:
         on_incoming(o, now);
@@ -477,7 +411,11 @@ static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
         if (is_our_call(o->call_id)) on_hold(o, now);
         break;
     case MXRTC_CALLS_OUT_VIDEO_FRAME:
-        if (is_our_call(o->call_id)) mxrtc_ms_video_frame(&g.ms, now, &o->picture, NULL);
+        if (is_our_call(o->call_id)) {
+            uint8_t cs[4];
+            bool have_cs = remote_colour_space(o->call_id, cs);
+            mxrtc_ms_video_frame(&g.ms, now, &o->picture, have_cs ? cs : NULL);
+        }
         break;
     case MXRTC_CALLS_OUT_TURN_REFRESH:
         pthread_mutex_lock(&g.st_lock);
@@ -1062,8 +1000,6 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     }
     pthread_mutex_init(&g.out_lock, NULL);
     pthread_mutex_init(&g.st_lock, NULL);
-    pthread_mutex_init(&g.sq_lock, NULL);
-    pthread_cond_init(&g.sq_cond, NULL);
     if (pipe(g.wake) != 0) return 1;
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
@@ -1076,8 +1012,8 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     g.lg = lg;
 
     int status = 1;
-    bool send_started = false, sync_started = false, runner_started = false;
-    pthread_t send_tid, sync_tid;
+    bool sync_started = false, runner_started = false;
+    pthread_t sync_tid;
     g.start_us = mxrtc_net_now();
     g.ms.measure_audio = true;
     g.ms.measure_video = true;
@@ -1090,7 +1026,7 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
         diag("cannot set up the HTTP client (bad --homeserver?)");
         goto out;
     }
-    if (login() != MXRTC_OK) goto out;
+    if (login() != MXRTC_OK || g.stop_signal) goto out;
 
     /* The runner: UDP sockets on every usable interface (loopback only when
      * nothing else is up), the calls engine, the media tick. */
@@ -1152,8 +1088,10 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
         goto out;
     }
     runner_started = true;
-    if (pthread_create(&send_tid, NULL, send_thread, NULL) != 0) goto out;
-    send_started = true;
+    if ((err = mxrtc_event_sender_start(&g.sender, g.mxc_send, CM_SENDQ, on_sent, NULL)) != MXRTC_OK) {
+        diag("sender: %s", mxrtc_strerror(err));
+        goto out;
+    }
 
     /* TURN from the homeserver (spec "TURN server"): before the first call. */
     size_t n_uris = 0;
@@ -1198,6 +1136,10 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     }
     if (pthread_create(&sync_tid, NULL, sync_thread, NULL) != 0) goto out;
     sync_started = true;
+    if (g.stop_signal) {
+        diag("signal before the call: leaving");
+        goto out;
+    }
     if (g.o.placing) {
         int pr = io_simple(C_PLACE, 0, 0);
         if (pr != MXRTC_OK) {
@@ -1309,17 +1251,18 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     cmdq_clear();
 
     /* Let the hangup/reject (and everything before it) reach the server. */
-    if (!sq_flush(mxrtc_net_now() + CM_SEND_FLUSH_US)) diag("some events were not sent before exiting");
+    if (!mxrtc_event_sender_flush(g.sender, mxrtc_net_now() + CM_SEND_FLUSH_US))
+        diag("some events were not sent before exiting");
     pthread_mutex_lock(&g.st_lock);
     bool ended = g.ended, ended_here = g.ended && !g.remote_ended, hangup_sent = g.hangup_sent;
     mxrtc_call_end_reason why = g.end_reason;
     pthread_mutex_unlock(&g.st_lock);
     if (ended_here && !hangup_sent) diag("our hangup did not reach the homeserver");
-    pthread_mutex_lock(&g.sq_lock);
-    uint64_t never_sent = g.sq_dropped, queued = g.sq_pushed, done = g.sq_done;
-    pthread_mutex_unlock(&g.sq_lock);
-    diag("%llu events to send, %llu gone out (or failed)", (unsigned long long)queued, (unsigned long long)done);
-    if (never_sent) diag("%llu events were never sent (queue full)", (unsigned long long)never_sent);
+    mxrtc_event_sender_counts sc;
+    mxrtc_event_sender_get_counts(g.sender, &sc);
+    diag("%llu events to send, %llu gone out (or failed)", (unsigned long long)sc.queued,
+         (unsigned long long)sc.done);
+    if (sc.dropped) diag("%llu events were never sent (queue full)", (unsigned long long)sc.dropped);
     status = ended && !timed_out && exit_ok(why) ? 0 : 1;
 out:
     /* The result, once, on the I/O thread if it runs (it owns the session). */
@@ -1329,23 +1272,12 @@ out:
     g.threads_stop = true;
     pthread_mutex_unlock(&g.st_lock);
     if (sync_started) pthread_join(sync_tid, NULL);
-    sync_started = false;
-    pthread_mutex_lock(&g.sq_lock);
-    g.sq_stop = true;
-    pthread_cond_broadcast(&g.sq_cond);
-    pthread_mutex_unlock(&g.sq_lock);
-    if (sync_started) pthread_join(sync_tid, NULL);
-    if (send_started) pthread_join(send_tid, NULL);
+    /* The runner first (no more events to send), then the sender. */
     mxrtc_net_runner_free(g.runner);
     mxrtc_net_calls_cleanup(&g.adapter);
+    mxrtc_event_sender_stop(g.sender);
     mxrtc_calls_free(g.calls);
     mxrtc_ms_close(&g.ms);
-    for (size_t i = 0; i < g.sq_count; i++) {
-        cm_send_item *it = &g.sq[(g.sq_head + i) % CM_SENDQ];
-        free(it->room);
-        free(it->type);
-        free(it->content);
-    }
     mxrtc_mxc_free(g.mxc_main);
     mxrtc_mxc_free(g.mxc_sync);
     mxrtc_mxc_free(g.mxc_send);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_call_tool.sh MXRTC: `mxrtc call` (alice) against `mxrtc answer` (bob)
+# test_call_tool.sh MXRTC [blip]: `mxrtc call` (alice) against `mxrtc answer` (bob)
 # through the local Synapse of the `synapse` fixture (tests/synapse/synapse.sh),
 # on this machine's interfaces; TURN from Synapse's /voip/turnServer, which
 # names the `coturn` fixture's REST instance. One fresh room per case, made
@@ -15,6 +15,8 @@
 #   sigint     SIGINT to alice: she hangs up, both exit 0
 #   noanswer   bob lets it ring: alice's invite times out (exit 1)
 #   anyroom    `answer` without ROOM joins the room it is invited to and sees the call ring
+#   blip       (only with the argument `blip`, ~25 s: its own CTest) alice drops
+#              the network for 14 s: both restart ICE and hear each other again
 #   token      (in every case) bob logs in with an access token, alice with a password
 #
 # Real processes and real time (like the interop tests): each side is bounded
@@ -162,6 +164,21 @@ field_is() {
 has_line() {
   grep -q "$2" "$WORK/$1.out" && ok "$1 printed $2" || bad "$1 did not print $2"
 }
+
+# ---- blip: a network outage long enough for an ICE restart (its own CTest) ------------------------
+if [[ "${2:-}" == blip ]]; then
+  # mxrtc calls a path disconnected after 10 s without consent answers (RFC
+  # 7675) and mxrtc_calls restarts ICE 2 s later: a 14 s outage.
+  run_case blip "--audio-hz 640" "--audio-hz 420 --duration 22 --drop-network-at 1 --drop-network-for 14 --timeout 20"
+  rc_is blip.alice 0; rc_is blip.bob 0
+  has_line blip.alice '"type":"ice_restart"'; has_line blip.bob '"type":"ice_restart"'
+  field_is blip.alice .audio_after_restart true; field_is blip.bob .audio_after_restart true
+  grep -q "network back ([1-9][0-9]* datagrams dropped" "$WORK/blip.alice.err" &&
+    ok "blip.alice dropped datagrams" || bad "blip.alice dropped nothing"
+  echo "$pass passed, $fail failed"
+  ((fail == 0))
+  exit
+fi
 
 # ---- relay only, TURN from /voip/turnServer ------------------------------------------------
 # First: every call takes TURN allocations (UDP and TCP) that mxrtc does not
