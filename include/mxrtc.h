@@ -461,6 +461,16 @@ typedef struct mxrtc_peer_stats {
 /* Fills *st (st->size set by the caller). MXRTC_ERR_INVALID_ARGUMENT. */
 MXRTC_API int mxrtc_peer_get_stats(const mxrtc_peer *p, mxrtc_peer_stats *st);
 
+/* The colour space the remote video sender signalled with the WebRTC
+ * color-space RTP header extension (http://www.webrtc.org/experiments/
+ * rtp-hdrext/color-space; Chromium sends it: BT.709, full range), as its
+ * four bytes: H.273 colour primaries, transfer characteristics, matrix
+ * coefficients, then range << 4 | chroma siting (range 1 limited, 2 full).
+ * Decoded pictures are in that space; convert to RGB with its matrix and
+ * range. MXRTC_ERR_NOT_FOUND when none was received: the picture is then
+ * BT.601 limited range (what an untagged VP8 stream means in browsers). */
+MXRTC_API int mxrtc_peer_video_colour_space(const mxrtc_peer *p, uint8_t out[4]);
+
 
 /* ---- Matrix 1:1 calls ---------------------------------------------------- */
 
@@ -723,6 +733,10 @@ MXRTC_API mxrtc_call_state mxrtc_calls_state(const mxrtc_calls *c, const char *c
  * when the call has no peer (any more). An ended call's peer stays
  * readable until a new call needs its slot. */
 MXRTC_API int mxrtc_calls_get_stats(const mxrtc_calls *c, const char *call_id, mxrtc_peer_stats *st);
+/* The colour space of call_id's received video, as
+ * mxrtc_peer_video_colour_space(); MXRTC_ERR_NOT_FOUND when the call has no
+ * peer (any more) or none was signalled. */
+MXRTC_API int mxrtc_calls_video_colour_space(const mxrtc_calls *c, const char *call_id, uint8_t out[4]);
 
 typedef struct mxrtc_calls_counters {
     size_t size;                      /* the caller sets sizeof(mxrtc_calls_counters) */

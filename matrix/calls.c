@@ -574,6 +574,13 @@ int mxrtc_calls_get_stats(const mxrtc_calls *c, const char *call_id, mxrtc_peer_
     return mxrtc_peer_get_stats(mxrtc_peer_adapter_peer(a), st);
 }
 
+int mxrtc_calls_video_colour_space(const mxrtc_calls *c, const char *call_id, uint8_t out[4]) {
+    if (!c || !call_id || !out) return MXRTC_ERR_INVALID_ARGUMENT;
+    mxrtc_peer_adapter *a = mxrtc_peer_adapter_find(c->pf, call_id);
+    if (!a) return MXRTC_ERR_NOT_FOUND;
+    return mxrtc_peer_video_colour_space(mxrtc_peer_adapter_peer(a), out);
+}
+
 int mxrtc_calls_get_counters(const mxrtc_calls *c, mxrtc_calls_counters *out) {
     if (!c || !out || out->size != sizeof *out) return MXRTC_ERR_INVALID_ARGUMENT;
     *out = c->ctr;

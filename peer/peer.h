@@ -239,12 +239,7 @@ void mxrtc_peer_send_feedback(mxrtc_peer *p, mxrtc_time_us now, bool pli, const 
 void mxrtc_peer_send_bye(mxrtc_peer *p, mxrtc_time_us now);
 void mxrtc_peer_handle_rtcp(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *data, size_t len);
 
-/* Internal (not in the ABI yet): the colour space the remote video sender
- * signalled with the webrtc color-space RTP header extension, as its four
- * bytes (H.273 primaries, transfer, matrix; range << 4 | chroma siting:
- * range 1 limited, 2 full). MXRTC_ERR_NOT_FOUND when none was received (the
- * picture is then BT.601 limited range). For tools that measure colours. */
-int mxrtc_peer_video_colour_space(const mxrtc_peer *p, uint8_t out[4]);
+/* mxrtc_peer_video_colour_space(): include/mxrtc.h. */
 
 /* Internal routing aids for hosts whose calls share sockets (matrix/calls):
  * the ICE agent's mxrtc_ice_agent_has_local_ufrag / _remote_rank, false / 0

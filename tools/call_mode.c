@@ -56,7 +56,6 @@
 
 #include "mxrtc.h"
 #include "base/alloc.h"
-#include "matrix/calls_internal.h"
 #include "peer/peer.h"
 #include "net/clock.h"
 #include "net/engine_calls.h"
@@ -371,17 +370,6 @@ static void on_hold(const mxrtc_calls_output *o, mxrtc_time_us now) {
     emit(j);
 }
 
-/* The colour space the remote video sender signalled (the webrtc
- * color-space RTP header extension; Chromium: BT.709 full range), for the
- * colour measurement, as `mxrtc peer` does. mxrtc_calls has no call for it
- * yet: a stopgap through its internals (matrix/calls_internal.h), to be
- * replaced by a public mxrtc_calls accessor. I/O thread. */
-static bool remote_colour_space(const char *call_id, uint8_t cs[4]) {
-    mxrtc_peer_adapter *a = mxrtc_peer_adapter_find(g.calls->pf, call_id);
-    mxrtc_peer *p = a ? mxrtc_peer_adapter_peer(a) : NULL;
-    return p && mxrtc_peer_video_colour_space(p, cs) == MXRTC_OK;
-}
-
 static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
     (void)user;
     (void)r;
@@ -413,7 +401,7 @@ static void on_event(void *user, mxrtc_net_runner *r, const void *event) {
     case MXRTC_CALLS_OUT_VIDEO_FRAME:
         if (is_our_call(o->call_id)) {
             uint8_t cs[4];
-            bool have_cs = remote_colour_space(o->call_id, cs);
+            bool have_cs = mxrtc_calls_video_colour_space(g.calls, o->call_id, cs) == MXRTC_OK;
             mxrtc_ms_video_frame(&g.ms, now, &o->picture, have_cs ? cs : NULL);
         }
         break;
