@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The main job: installs what is needed (with --interop: chromium, node, npm,
-# and the harness's playwright-core), builds mxrtc, and runs a real call
-# between `mxrtc peer` (side A, the offerer) and headless Chromium (side B)
-# with the interop harness's case 1: audio and video both ways, Chromium's
-# mDNS .local candidates, content checked on both sides. It prints the call
-# summary (time from offer to first decoded audio, the tone and colour each
-# side received). Then, as a second part, `mxrtc turn-demo` against a local
-# coturn over UDP, TCP and TLS.
+# the harness's playwright-core and matrix-js-sdk), builds mxrtc, and runs a
+# real Matrix call on loopback: a local Synapse (PyPI, in a cached virtual
+# environment) with a local coturn as its TURN server, and `mxrtc call`
+# (alice) calling Element's call code (matrix-js-sdk's MatrixCall, bob) in
+# headless Chromium, audio and video both ways, each side checking what it
+# decodes (tests/interop/matrix_run.js, scenario "demo"). It prints the call
+# summary (setup times, the tone and colour each side received against what
+# the other sent, packets and frames) and where mxrtc's recordings of what it
+# received are. Then two more parts: `mxrtc peer` <-> Chromium over plain
+# JSON-lines signalling (interop case 1), and `mxrtc turn-demo` against a
+# local coturn over UDP, TCP and TLS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --interop
@@ -20,11 +24,27 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXRTC_BUILD_
 cmake --build "$BUILD" --target mxrtc_tool
 status=0
 
-# ---- part 1: an mxrtc <-> Chromium call ----
-# As root each side runs in its own network namespace (run.js); otherwise
-# the two use this machine's interfaces.
+# As root each side runs in its own network namespace (the drivers do it);
+# otherwise both use this machine's interfaces.
 NETNS=()
 if [[ "$(id -u)" != 0 ]]; then NETNS=(--netns off); fi
+
+# ---- part 1: a Matrix call, mxrtc -> Element, through Synapse ----
+REC=${MXRTC_DEMO_RECORDINGS:-/tmp/mxrtc-demo-recordings}
+echo "== a Matrix call: mxrtc call (alice: 1000 Hz, RGB 200,40,60) -> Element in Chromium (bob: 660 Hz, RGB 40,110,210), local Synapse + coturn"
+LOG=$(mktemp /tmp/mxrtc-demo-matrix.XXXXXX)
+if node tests/interop/matrix_run.js "${NETNS[@]}" --a mxrtc --scenarios demo --mxrtc "$BUILD/tools/mxrtc" \
+     --record-dir "$REC" > "$LOG" 2>&1; then
+  mcall=ok
+else
+  mcall=failed
+  status=1
+fi
+grep -E '^A: |^  |^scenario |passed' "$LOG" || true
+[[ $mcall == failed ]] && { echo "(full log: $LOG)"; } || rm -f "$LOG"
+echo "matrix call: $mcall"
+
+# ---- part 2: an mxrtc <-> Chromium call over plain JSON-lines signalling ----
 echo "== a call: mxrtc peer (A, offers: 1000 Hz, RGB 200,40,60) <-> Chromium (B, answers: 660 Hz, RGB 40,110,210)"
 LOG=$(mktemp /tmp/mxrtc-demo-call.XXXXXX)
 if node tests/interop/run.js "${NETNS[@]}" --cases 1 "$BUILD/tools/mxrtc peer" \
@@ -38,7 +58,7 @@ grep -E '^case |^  (offer to|A:|B:|failure)|passed' "$LOG" || true
 [[ $call == failed ]] && { echo "(full log: $LOG)"; } || rm -f "$LOG"
 echo "call: $call"
 
-# ---- part 2: the TURN relay demo ----
+# ---- part 3: the TURN relay demo ----
 DIR=$(mktemp -d /tmp/mxrtc-demo.XXXXXX)
 trap 'tests/turn/coturn.sh stop "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
 tests/turn/coturn.sh start "$DIR" > "$DIR/env.sh"

@@ -21,6 +21,13 @@
 //     --json-summary FILE      per-scenario verdicts and times, machine-readable
 //     --hz-tolerance P         received tone within P % (default 2)
 //     --rgb-tolerance N        received colour within N per channel (default 8)
+//     --record-dir DIR         scenario demo: where side A (mxrtc) writes what it
+//                              received (received.wav, received.ivf)
+//
+// Scenario `demo` (never in the default list; scripts/demo.sh runs it): A
+// calls Element with voice and video for 6 s, A hangs up; the checks of
+// scenario 1 and 2, then a call summary (setup times, what each side heard
+// and saw against what the other sent, packets, frames, recordings).
 //
 // Prints one line per scenario (PASS/FAIL, the reason, invite -> first
 // audio per side), then `N passed, M failed`; exits 0 only if M is 0.
@@ -40,7 +47,7 @@ const ALL = ['1', '2', '3a', '3b', '4a', '4b', '5', '6', '7', '8', '9', '10'];
 // ---- options -------------------------------------------------------------------
 const o = { a: 'element', b: 'element', scenarios: ALL, mxrtc: process.env.MXRTC_TOOL || path.join(REPO, 'build/tools/mxrtc'),
             synapseEnv: process.env.MXRTC_SYNAPSE_ENV || null, netns: 'auto', timeout: 60, jsonSummary: null,
-            hzTol: 0.02, rgbTol: 8 };
+            hzTol: 0.02, rgbTol: 8, recordDir: null };
 {
   const argv = process.argv.slice(2);
   const usage = (m) => { console.error(`matrix_run.js: ${m}\nusage: matrix_run.js [--a mxrtc|element] [--b element] [--scenarios LIST] [--mxrtc PATH] [--synapse-env FILE] [--netns auto|on|off] [--timeout S] [--json-summary FILE]`); process.exit(2); };
@@ -57,11 +64,12 @@ const o = { a: 'element', b: 'element', scenarios: ALL, mxrtc: process.env.MXRTC
     else if (a === '--json-summary') o.jsonSummary = val();
     else if (a === '--hz-tolerance') o.hzTol = Number(val()) / 100;
     else if (a === '--rgb-tolerance') o.rgbTol = Number(val());
+    else if (a === '--record-dir') o.recordDir = path.resolve(val());
     else usage(`unknown option ${a}`);
   }
   if (!['mxrtc', 'element'].includes(o.a)) usage('--a mxrtc|element');
   if (o.b !== 'element') usage('--b element (B is always Element)');
-  for (const s of o.scenarios) if (!ALL.includes(s)) usage(`unknown scenario ${s}`);
+  for (const s of o.scenarios) if (!ALL.includes(s) && s !== 'demo') usage(`unknown scenario ${s}`);
   if (!['auto', 'on', 'off'].includes(o.netns)) usage('--netns auto|on|off');
 }
 const say = (s) => process.stdout.write(s + '\n');
@@ -259,6 +267,7 @@ const TITLES = {
   8: 'Element mutes and unmutes its microphone',
   9: 'relay only through coturn (TURN from /voip/turnServer)',
   10: 'Element restarts ICE after a network blip',
+  demo: 'A calls Element (voice and video), the main job',
 };
 
 function within(got, want, rel) { return typeof got === 'number' && Math.abs(got - want) <= rel * want; }
@@ -484,6 +493,41 @@ async function runScenario(id) {
         const invites = [A, B].map((s) => s.events.filter((e) => e.type === 'invite_sent').map((e) => e.call_id)).flat();
         const winner = ca[0];
         notes.push(`invites sent: ${invites.length}, surviving call ${winner === (A.has((e) => e.type === 'invite_sent') || {}).call_id ? 'A' : 'B'}'s`);
+        break;
+      }
+      case 'demo': {
+        const rec = [];
+        if (o.recordDir && o.a === 'mxrtc') {
+          fs.mkdirSync(o.recordDir, { recursive: true });
+          rec.push('--record-audio', path.join(o.recordDir, 'received.wav'), '--record-video', path.join(o.recordDir, 'received.ivf'));
+        }
+        A = mk('A', 'call', ['--video', ...rec]);
+        B = mk('B', 'answer', ['--video']);
+        await answerFirst(B, A);
+        await bothConnected();
+        await sleep(6000);
+        A.send({ cmd: 'hangup' });
+        await bothExit();
+        checkMedia(fails, A, B, true);
+        checkMedia(fails, B, A, true);
+        checkEnd(fails, A, ['user_hangup'], false);
+        checkEnd(fails, B, ['user_hangup'], true);
+        checkExit(fails, A);
+        checkExit(fails, B);
+        // The call summary, one block per side: what it received against
+        // what the other side sent.
+        const fmt = (v, unit) => (typeof v === 'number' ? `${Math.round(v)} ${unit}` : 'none');
+        for (const [s, peer] of [[A, B], [B, A]]) {
+          const r = s.result || {};
+          const want = MEDIA[peer.label];
+          const hzErr = typeof r.audio_hz === 'number' ? `${(100 * Math.abs(r.audio_hz - want.hz) / want.hz).toFixed(3)} % off` : '';
+          const rgbErr = Array.isArray(r.video_rgb) ? `max ${Math.max(...r.video_rgb.map((x, i) => Math.abs(x - want.rgb[i])))} off per channel` : '';
+          say(`  ${s.label} (${s.kind}): invite→connected ${fmt(r.connect_ms, 'ms')}, invite→first audio ${fmt(r.first_audio_ms, 'ms')}`);
+          say(`     heard ${typeof r.audio_hz === 'number' ? r.audio_hz.toFixed(2) : 'nothing'} Hz (${peer.label} sent ${want.hz} Hz; ${hzErr}),` +
+              ` saw RGB ${JSON.stringify(r.video_rgb ?? null)} (${peer.label} sent ${JSON.stringify(want.rgb)}; ${rgbErr})`);
+          say(`     ${r.packets_received ?? '?'} packets received, ${r.frames_decoded ?? '?'} video frames decoded; call ended: ${r.end_reason ?? '?'}`);
+        }
+        if (rec.length) say(`  recordings of what mxrtc received: ${rec[1]}, ${rec[3]}`);
         break;
       }
       default: throw new Error(`scenario ${id}?`);
