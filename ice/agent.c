@@ -36,6 +36,11 @@
  * RFC 8489 §6.2.1); an unanswered allocation then simply expires on the
  * server. Browsers give up as quickly: closing must not hang a hang-up. */
 #define CLOSE_BOUND 2000000
+/* When the session's last datagrams (RTCP BYE, DTLS close_notify) went out
+ * through our own relay just before close, the deallocation waits this
+ * long: sent at once it can overtake them (UDP may reorder) and the server
+ * would drop them with the allocation. Well within the bound. */
+#define DEALLOC_HEADSTART 50000
 
 typedef enum pstate { P_FROZEN, P_WAITING, P_INPROGRESS, P_SUCCEEDED, P_FAILED } pstate;
 
@@ -175,6 +180,7 @@ struct mxrtc_ice_agent {
     /* Teardown (mxrtc_ice_agent_close): only the TURN clients run. */
     bool closing, close_done;
     mxrtc_time_us close_deadline;
+    mxrtc_time_us dealloc_at;  /* deallocations start then (DEALLOC_HEADSTART) */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -740,6 +746,7 @@ static mxrtc_time_us deadline(const mxrtc_ice_agent *a) {
         if (a->close_done) return MXRTC_TIME_NEVER;
         for (size_t i = 0; i < a->nturns; i++)
             if (a->turns[i].started) MIN_D(a->turns[i].deadline);
+        if (a->dealloc_at > a->now) MIN_D(a->dealloc_at);
         MIN_D(a->close_deadline);
         return d;
     }
@@ -1598,7 +1605,9 @@ static void run_closing(mxrtc_ice_agent *a, mxrtc_time_us now) {
         if (!t->started) continue;
         if (t->deadline <= now && mxrtc_turn_client_handle_timeout(t->c, now) == MXRTC_OK) drain_turn(a, t);
         mxrtc_turn_state st = mxrtc_turn_client_state(t->c);
-        if (st == MXRTC_TURN_STATE_ALLOCATED && t->allocated) {
+        if (st == MXRTC_TURN_STATE_ALLOCATED && t->allocated && now < a->dealloc_at) {
+            pending = true;
+        } else if (st == MXRTC_TURN_STATE_ALLOCATED && t->allocated) {
             /* RFC 8656 §7.2: Refresh with LIFETIME 0 deletes the allocation;
              * over TCP/TLS it goes on the stream, which the caller closes
              * only after the teardown. */
@@ -1623,6 +1632,7 @@ int mxrtc_ice_agent_close(mxrtc_ice_agent *a, mxrtc_time_us now) {
     if (rc != MXRTC_OK) return rc;
     a->closing = true;
     a->close_deadline = a->now + CLOSE_BOUND;
+    a->dealloc_at = a->sel.active && turn_for_relayed(a, &a->sel.local) ? a->now + DEALLOC_HEADSTART : a->now;
     /* No more checks, consent or nomination: the session is over. */
     a->sel.active = false;
     run_closing(a, a->now);
