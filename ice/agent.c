@@ -1426,6 +1426,10 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
             case MXRTC_TURN_EV_ALLOCATION_LOST:
                 t->allocated = false;
                 break;
+            case MXRTC_TURN_EV_DEALLOCATED:
+                t->allocated = false;
+                if (o.error == 0) a->stats.turn_deallocated++;   /* the server confirmed it */
+                break;
             case MXRTC_TURN_EV_DATA:
                 if (a->closing) break;   /* the session is over */
                 if (mxrtc_stun_is_message(o.data, o.len)) {

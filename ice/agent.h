@@ -117,6 +117,7 @@ typedef struct mxrtc_ice_stats {
     uint64_t dropped_outputs;         /* datagrams dropped because the output queue was full */
     uint64_t relay_dropped;           /* sends through our TURN allocation refused (no permission yet) */
     uint64_t turn_deallocations;      /* Refresh(LIFETIME 0) started by mxrtc_ice_agent_close */
+    uint64_t turn_deallocated;        /* ... of which the server confirmed (success response) */
 } mxrtc_ice_stats;
 
 /* Creates an agent with fresh local credentials and tie-breaker.

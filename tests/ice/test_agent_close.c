@@ -122,6 +122,7 @@ static void close_releases_udp_relays(void **state) {
     assert_int_equal(w.p[0].deadline, MXRTC_TIME_NEVER);
     assert_int_equal(simnet_turn_deallocations(w.net), 1);
     assert_int_equal(simnet_turn_live_allocations(w.net, w.now), 1);
+    assert_int_equal(mxrtc_ice_agent_stats(w.p[0].agent)->turn_deallocated, 1);
     /* After the teardown every input is refused. */
     assert_int_equal(mxrtc_ice_agent_handle_timeout(w.p[0].agent, w.now), MXRTC_ERR_CLOSED);
 
@@ -161,6 +162,10 @@ static void lost_answers_are_bounded(void **state) {
     assert_true(simnet_get_stats(w.net)->lost - lost_before >= 4);
     assert_int_equal(simnet_turn_deallocations(w.net), 0);
     assert_int_equal(simnet_turn_live_allocations(w.net, w.now), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mxrtc_ice_agent_stats(w.p[i].agent)->turn_deallocations, 1);
+        assert_int_equal(mxrtc_ice_agent_stats(w.p[i].agent)->turn_deallocated, 0);
+    }
     h_free(&w);
 }
 
