@@ -469,6 +469,7 @@ int mxrtc_peer_get_stats(const mxrtc_peer *p, mxrtc_peer_stats *st) {
     st->garbage_datagrams = p->garbage;
     st->srtp_failures = p->srtp_failures;
     st->dropped_outputs = p->dropped_outputs + p->outq.dropped;
+    st->closing = tearing_down(p) ? 1 : 0;
     const peer_tx *tx[2] = { &p->atx, &p->vtx };
     mxrtc_stream_stats *so[2] = { &st->audio_out, &st->video_out };
     for (int i = 0; i < 2; i++) {

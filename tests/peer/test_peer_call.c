@@ -465,6 +465,11 @@ static void test_close_releases_relays(void **state) {
     h_drain(&h, 0);
     /* Tearing down: a deadline within the bound, not NEVER yet. */
     assert_true(h.s[0].deadline <= t0 + TEARDOWN_BOUND);
+    mxrtc_peer_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &st), MXRTC_OK);
+    assert_int_equal(st.closing, 1);
     /* Everything but the TURN server's answers is refused meanwhile. */
     uint8_t rtp[12] = {0x80, 0x60};
     mxrtc_addr other = h.s[1].addr;
@@ -480,6 +485,8 @@ static void test_close_releases_relays(void **state) {
     }
     assert_int_equal(simnet_turn_deallocations(h.net), 2);
     assert_int_equal(simnet_turn_live_allocations(h.net, h.now), 0);
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &st), MXRTC_OK);
+    assert_int_equal(st.closing, 0);
     h_free(&h);
 }
 
