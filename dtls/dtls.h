@@ -288,6 +288,11 @@ typedef struct mxrtc_srtp mxrtc_srtp;
  * MXRTC_ERR_NO_MEMORY, MXRTC_ERR_CRYPTO. */
 int mxrtc_srtp_new(mxrtc_srtp **out, const mxrtc_allocator *alloc, mxrtc_srtp_profile profile,
                    const uint8_t *tx_key_salt, const uint8_t *rx_key_salt, size_t key_salt_len);
+/* Runs the one-time libsrtp2 initialisation now (idempotent, any thread).
+ * srtp_init() self-tests every cipher and takes ~25 ms here; a peer calls
+ * this when it is created so that the cost is not paid between the DTLS
+ * Finished and the first media packet. MXRTC_ERR_CRYPTO if it failed. */
+int mxrtc_srtp_library_init(void);
 /* The same from DTLS-SRTP keys. */
 int mxrtc_srtp_new_from_dtls(mxrtc_srtp **out, const mxrtc_allocator *alloc,
                              const mxrtc_dtls_srtp_keys *keys);

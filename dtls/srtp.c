@@ -38,6 +38,10 @@ static int ensure_init(void) {
     return s == 2 ? MXRTC_OK : MXRTC_ERR_CRYPTO;
 }
 
+int mxrtc_srtp_library_init(void) {
+    return ensure_init();
+}
+
 static void set_policy(srtp_policy_t *p, mxrtc_srtp_profile profile, const uint8_t *key, int inbound) {
     memset(p, 0, sizeof *p);
     if (profile == MXRTC_SRTP_AES128_CM_SHA1_32)

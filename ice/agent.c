@@ -30,6 +30,7 @@
 #define CRED_MAX 256           /* RFC 8839 §5.4 */
 #define RTO_MIN 500000         /* §14.3: RTO >= 500 ms */
 #define CHECK_RM 4             /* after a check's last transmission, wait 4 RTOs */
+#define HOLD_MAX 8             /* application datagrams held until a pair is valid */
 /* Teardown bound: how long mxrtc_ice_agent_close() waits for the answers
  * to its deallocations (RFC 8656 §7.2: a Refresh with LIFETIME 0). Over
  * UDP that is three transmissions (0, 0.5 s, 1.5 s with RTO 500 ms,
@@ -84,6 +85,7 @@ typedef struct pair {
     bool remote_nominated;     /* controlled: a request with USE-CANDIDATE arrived */
     bool txn_controlling;      /* our role when the current request was sent (§7.2.5.1) */
     bool txn_use_cand;
+    mxrtc_time_us valid_at;    /* when its last check succeeded (§12.1 data before nomination) */
     uint64_t trig;             /* triggered-check queue order, 0 = not queued */
     txn t;
 } pair;
@@ -169,6 +171,15 @@ struct mxrtc_ice_agent {
     uint8_t consent_tids[CONSENT_TIDS][MXRTC_STUN_TID_SIZE];
     unsigned consent_pos;
     uint64_t tid_counter;
+
+    /* Application data sent before any pair was valid (a DTLS server
+     * answering a ClientHello that beat our own check's response): held,
+     * bounded, and sent once a pair is valid (§12.1). */
+    struct {
+        size_t len;
+        uint8_t buf[MXRTC_ICE_SEND_MAX];
+    } held[HOLD_MAX];
+    unsigned nheld;
 
     outslot q[OUTQ];
     unsigned qhead, qlen;
@@ -466,6 +477,42 @@ static void stamp_local(mxrtc_ice_agent *a, lcand *l) {
 
 /* ---- selection and state ----------------------------------------------- */
 
+/* Where application data goes (RFC 8445 §12.1): the selected pair once
+ * there is one (or, during a restart, the previous one, §12.1 list); before
+ * that "an ICE agent MAY send data on any valid pair": the valid pair of
+ * highest priority, so DTLS can start one nomination round trip (and one
+ * Ta of pacing) earlier. A pair whose last success is older than the
+ * consent timeout (RFC 7675 §5.1) is not used. */
+static bool data_path(const mxrtc_ice_agent *a, lcand *from, mxrtc_addr *to) {
+    memset(from, 0, sizeof *from);
+    if (a->sel.active) {
+        from->relayed = a->sel.relayed;
+        from->c.addr = a->sel.local;
+        from->base = a->sel.local;
+        *to = a->sel.remote;
+        return true;
+    }
+    int best = -1;
+    for (size_t i = 0; i < a->np; i++) {
+        const pair *p = &a->pairs[i];
+        if (!p->valid || a->now - p->valid_at >= a->cfg.consent_timeout) continue;
+        if (best < 0 || p->prio > a->pairs[best].prio) best = (int)i;
+    }
+    if (best < 0) return false;
+    *from = a->lc[a->pairs[best].l];
+    *to = a->rc[a->pairs[best].r].c.addr;
+    return true;
+}
+
+static void send_held(mxrtc_ice_agent *a) {
+    if (!a->nheld) return;
+    lcand from;
+    mxrtc_addr to;
+    if (!data_path(a, &from, &to)) return;
+    for (unsigned i = 0; i < a->nheld; i++) out_send(a, &from, &to, a->held[i].buf, a->held[i].len);
+    a->nheld = 0;
+}
+
 static void select_pair(mxrtc_ice_agent *a, int pi, mxrtc_time_us now) {
     pair *p = &a->pairs[pi];
     const lcand *l = &a->lc[p->l];
@@ -528,8 +575,16 @@ static void update_state(mxrtc_ice_agent *a) {
      * end-of-candidates (RFC 8838 §4.3), our gathering is over, no name is
      * being resolved, and every pair failed. */
     if (a->remote_done && a->gathering_done && !unresolved && pending == 0 && !any_valid &&
-        failed == a->np && a->state != MXRTC_ICE_STATE_NEW)
+        failed == a->np && a->state != MXRTC_ICE_STATE_NEW) {
+        a->nheld = 0;
         set_state(a, MXRTC_ICE_STATE_FAILED);
+    }
+    /* §12.1: a valid pair carries data before nomination: CONNECTED (as
+     * W3C's RTCIceTransportState "connected": a usable pair, still
+     * checking); COMPLETED follows the selection. */
+    lcand from;
+    mxrtc_addr to;
+    if (a->state == MXRTC_ICE_STATE_CHECKING && data_path(a, &from, &to)) set_state(a, MXRTC_ICE_STATE_CONNECTED);
 }
 
 /* ---- sending checks ---------------------------------------------------- */
@@ -564,6 +619,7 @@ static void start_check(mxrtc_ice_agent *a, pair *p, mxrtc_time_us now) {
     mxrtc_stun_ctrans_start(&p->t.ct, tid, &params, now);
     (void)mxrtc_stun_ctrans_poll(&p->t.ct, now); /* the first transmission, now */
     a->stats.checks_sent++;
+    MXRTC_LOGD(&a->cfg.logger, MOD, "check on pair %d%s", (int)(p - a->pairs), p->txn_use_cand ? " with USE-CANDIDATE" : "");
     out_send(a, l, &a->rc[p->r].c.addr, p->t.msg, p->t.len);
     if (a->state == MXRTC_ICE_STATE_NEW) set_state(a, MXRTC_ICE_STATE_CHECKING);
 }
@@ -694,21 +750,29 @@ static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
             drain_turn(a, t);
     }
     check_gathering_done(a);
-    /* Regular nomination (§8.1.1) by the controlling agent: after the first
-     * valid pair, wait nomination_delay for better ones (or until nothing is
-     * left to check), then nominate the best valid pair. */
+    /* Regular nomination (§8.1.1) by the controlling agent, which "MAY
+     * nominate as soon as it deems a valid pair good enough": at once when
+     * no pair of higher priority than the best valid one can still succeed
+     * (none Waiting, Frozen or In-Progress), otherwise nomination_delay
+     * after the first valid pair, then the best valid pair. */
     if (a->controlling && a->selected < 0 && a->cur.have_remote) {
-        bool nominating = false, pending = false;
+        bool nominating = false, better_pending = false;
         int best = -1;
         for (size_t i = 0; i < a->np; i++) {
             const pair *p = &a->pairs[i];
             nominating |= p->nominating;
-            if (p->st == P_WAITING || p->st == P_FROZEN || (txn_running(&p->t) && !p->valid)) pending = true;
             if (p->valid && (best < 0 || p->prio > a->pairs[best].prio)) best = (int)i;
         }
+        for (size_t i = 0; best >= 0 && i < a->np; i++) {
+            const pair *p = &a->pairs[i];
+            if (p->prio > a->pairs[best].prio &&
+                (p->st == P_WAITING || p->st == P_FROZEN || (txn_running(&p->t) && !p->valid)))
+                better_pending = true;
+        }
         if (!nominating && best >= 0 &&
-            (!pending || now >= a->first_valid_at + a->cfg.nomination_delay)) {
+            (!better_pending || now >= a->first_valid_at + a->cfg.nomination_delay)) {
             pair *p = &a->pairs[best];
+            MXRTC_LOGD(&a->cfg.logger, MOD, "nominating pair %d (%s)", best, better_pending ? "nomination delay over" : "no better pair pending");
             p->nominating = true;
             mxrtc_stun_ctrans_cancel(&p->t.ct);
             trigger(a, p);
@@ -717,6 +781,7 @@ static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
     }
     /* Pacing. */
     if (now >= a->next_check && pick_and_check(a, now)) a->next_check = now + a->cfg.ta;
+    send_held(a);
     /* Consent freshness (RFC 7675 §5.1). */
     if (a->sel.active) {
         if (now - a->consent_last >= a->cfg.consent_timeout) {
@@ -803,7 +868,7 @@ void mxrtc_ice_config_init(mxrtc_ice_config *cfg) {
     cfg->max_pairs = 128;
     cfg->max_stun_servers = 4;
     cfg->max_check_transmits = 7;
-    cfg->nomination_delay = 500000;
+    cfg->nomination_delay = 200000;
     cfg->consent_interval = 5000000;
     cfg->consent_timeout = 30000000;
     cfg->disconnected_after = 10000000;
@@ -1277,6 +1342,8 @@ static void handle_response(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_a
         }
         p->st = P_SUCCEEDED;
         p->valid = true;
+        p->valid_at = now;
+        MXRTC_LOGD(&a->cfg.logger, MOD, "pair %zu valid", i);
         if (!a->first_valid_at) a->first_valid_at = now;
         /* §7.2.5.3.3: thaw pairs of the same foundation. */
         for (size_t k = 0; k < a->np; k++)
@@ -1575,16 +1642,21 @@ int mxrtc_ice_agent_send(mxrtc_ice_agent *a, mxrtc_time_us now, const uint8_t *d
     if (!a || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
     if (len > MXRTC_ICE_SEND_MAX) return MXRTC_ERR_LIMIT;
     if (a->closing) return MXRTC_ERR_CLOSED;
-    if (!a->sel.active) return MXRTC_ERR_NOT_FOUND;
     int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     lcand from;
-    memset(&from, 0, sizeof from);
-    from.relayed = a->sel.relayed;
-    from.c.addr = a->sel.local;
-    from.base = a->sel.local;
+    mxrtc_addr to;
+    if (!data_path(a, &from, &to)) {
+        /* No valid pair yet: hold it while checks can still produce one
+         * (§12.1 allows data only on valid pairs); send_held() sends it. */
+        if (!a->cur.have_remote || a->state == MXRTC_ICE_STATE_FAILED) return MXRTC_ERR_NOT_FOUND;
+        if (a->nheld >= HOLD_MAX) return MXRTC_ERR_LIMIT;
+        memcpy(a->held[a->nheld].buf, data, len);
+        a->held[a->nheld++].len = len;
+        return MXRTC_OK;
+    }
     uint64_t dropped = a->stats.relay_dropped + a->stats.dropped_outputs;
-    out_send(a, &from, &a->sel.remote, data, len);
+    out_send(a, &from, &to, data, len);
     return a->stats.relay_dropped + a->stats.dropped_outputs > dropped ? MXRTC_ERR_LIMIT : MXRTC_OK;
 }
 
@@ -1636,9 +1708,15 @@ int mxrtc_ice_agent_close(mxrtc_ice_agent *a, mxrtc_time_us now) {
     if (rc != MXRTC_OK) return rc;
     a->closing = true;
     a->close_deadline = a->now + CLOSE_BOUND;
-    a->dealloc_at = a->sel.active && turn_for_relayed(a, &a->sel.local) ? a->now + DEALLOC_HEADSTART : a->now;
-    /* No more checks, consent or nomination: the session is over. */
+    /* Was data going through one of our allocations (the selected pair,
+     * or the valid pair used before nomination, §12.1)? */
+    lcand from;
+    mxrtc_addr to;
+    bool via_relay = data_path(a, &from, &to) && from.relayed && turn_for_relayed(a, &from.c.addr);
+    a->dealloc_at = via_relay ? a->now + DEALLOC_HEADSTART : a->now;
+    /* No more checks, consent, nomination or held data: the session is over. */
     a->sel.active = false;
+    a->nheld = 0;
     run_closing(a, a->now);
     return MXRTC_OK;
 }
@@ -1686,6 +1764,7 @@ int mxrtc_ice_agent_restart(mxrtc_ice_agent *a, mxrtc_time_us now) {
     a->checks_done = false;
     a->remote_done = false;
     a->first_valid_at = 0;
+    a->nheld = 0;
     a->next_check = now;
     if (!a->sel.active) set_state(a, MXRTC_ICE_STATE_NEW);
     a->must_drain = false;

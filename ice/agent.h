@@ -38,7 +38,8 @@ typedef struct mxrtc_ice_agent mxrtc_ice_agent;
 typedef enum mxrtc_ice_state {
     MXRTC_ICE_STATE_NEW = 0,
     MXRTC_ICE_STATE_CHECKING = 1,
-    MXRTC_ICE_STATE_CONNECTED = 2,    /* a pair is selected */
+    MXRTC_ICE_STATE_CONNECTED = 2,    /* a pair carries data: a valid pair before nomination
+                                         (RFC 8445 §12.1), then the selected pair */
     MXRTC_ICE_STATE_COMPLETED = 3,    /* selected, and no checks left to run */
     MXRTC_ICE_STATE_FAILED = 4,       /* no pair works, or consent lost (RFC 7675) */
     MXRTC_ICE_STATE_DISCONNECTED = 5  /* consent checks unanswered for a while */
@@ -56,8 +57,11 @@ typedef struct mxrtc_ice_config {
     size_t max_pairs;                 /* default 128 */
     size_t max_stun_servers;          /* default 4 */
     unsigned max_check_transmits;     /* per check (RFC 8489 Rc), default 7 */
-    mxrtc_time_us nomination_delay;   /* controlling: wait after the first valid
-                                         pair for better ones, default 500 ms */
+    mxrtc_time_us nomination_delay;   /* controlling: the best valid pair is nominated
+                                         at once unless a pair of higher priority is
+                                         still Waiting/Frozen/In-Progress; then wait
+                                         this long after the first valid pair for it,
+                                         default 200 ms */
     mxrtc_time_us consent_interval;   /* RFC 7675 §5.1: 5 s (randomised 0.8..1.2) */
     mxrtc_time_us consent_timeout;    /* RFC 7675 §5.1: 30 s */
     mxrtc_time_us disconnected_after; /* no consent response for this: DISCONNECTED, default 10 s */
@@ -178,11 +182,15 @@ int mxrtc_ice_agent_handle_stream(mxrtc_ice_agent *a, mxrtc_time_us now, const m
                                   const uint8_t *data, size_t len);
 /* That connection closed (or could not be opened): its allocation is gone. */
 int mxrtc_ice_agent_stream_closed(mxrtc_ice_agent *a, mxrtc_time_us now, const mxrtc_addr *server);
-/* Sends application data (DTLS, SRTP) on the selected pair: a SEND output
- * (or SEND_RELAY for an external relay) or, for a pair on the agent's own
- * TURN allocation, the wrapped datagram to the TURN server. An input: drain
- * afterwards. MXRTC_ERR_NOT_FOUND without a selected pair, MXRTC_ERR_LIMIT
- * for data over MXRTC_ICE_SEND_MAX bytes or a full TURN queue. */
+/* Sends application data (DTLS, SRTP) on the selected pair or, before one
+ * is selected, on the valid pair of highest priority (RFC 8445 §12.1): a
+ * SEND output (or SEND_RELAY for an external relay) or, for a pair on the
+ * agent's own TURN allocation, the wrapped datagram to the TURN server.
+ * While checks are running and no pair is valid yet, up to 8 datagrams are
+ * held and sent once one is. An input: drain afterwards.
+ * MXRTC_ERR_NOT_FOUND with nowhere to send (no remote credentials, or
+ * FAILED), MXRTC_ERR_LIMIT for data over MXRTC_ICE_SEND_MAX bytes, a full
+ * hold or a full TURN queue. */
 #define MXRTC_ICE_SEND_MAX 2048
 int mxrtc_ice_agent_send(mxrtc_ice_agent *a, mxrtc_time_us now, const uint8_t *data, size_t len);
 

@@ -66,8 +66,18 @@ int mxrtc_peer_push_audio(mxrtc_peer *p, mxrtc_time_us now, const int16_t *pcm, 
     if (rc) return rc;
     if (!pcm || (samples != 480 && samples != 960)) return MXRTC_ERR_INVALID_ARGUMENT;
     if (!can_send(p, &p->audio_sec) || p->audio_sec.codec != MXRTC_CODEC_OPUS) {
-        p->pcm_acc_len = 0;
-        return MXRTC_OK;   /* not sending (yet): dropped */
+        /* Not sending (yet): dropped, except that the latest partial 20 ms
+         * frame (at most 10 ms of audio when 10 ms frames are pushed) is
+         * kept, as a capture pipeline that runs regardless of the
+         * connection would have it. The first push once SRTP is keyed then
+         * completes that frame and sends it at once, instead of starting
+         * a new frame and sending only on the push after (10 ms later). */
+        if (samples >= PEER_AUDIO_FRAME || p->pcm_acc_len + samples >= PEER_AUDIO_FRAME) p->pcm_acc_len = 0;
+        if (samples < PEER_AUDIO_FRAME) {
+            memcpy(p->pcm_acc + p->pcm_acc_len, pcm, samples * sizeof(int16_t));
+            p->pcm_acc_len += samples;
+        }
+        return MXRTC_OK;
     }
     if (!p->opus_enc) {
         mxrtc_opus_encoder_config c;

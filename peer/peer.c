@@ -283,16 +283,45 @@ void mxrtc_peer_maybe_start_dtls(mxrtc_peer *p, mxrtc_time_us now) {
     }
     set_dtls_state(p, MXRTC_DTLS_STATE_CONNECTING);
     mxrtc_peer_pump_dtls(p, now);
+    /* A ClientHello that came before we knew our role (RFC 8445 §12.1 lets
+     * the peer send on its first valid pair, possibly before our answer or
+     * its own nomination): hand it over now instead of waiting ~1 s for the
+     * client's retransmission (RFC 6347 §4.2.4.1). */
+    const uint8_t *d;
+    size_t len;
+    while (p->early_dtls.buf && p->dtls && mxrtc_pktq_front(&p->early_dtls, NULL, &d, &len) == MXRTC_OK) {
+        uint8_t tmp[MXRTC_ICE_SEND_MAX];
+        size_t n = len < sizeof tmp ? len : sizeof tmp;
+        memcpy(tmp, d, n);
+        mxrtc_pktq_pop(&p->early_dtls);
+        if (p->role != MXRTC_DTLS_ROLE_SERVER) continue;
+        if (mxrtc_dtls_handle_datagram(p->dtls, now, tmp, n) != MXRTC_OK) p->garbage++;
+        mxrtc_peer_pump_dtls(p, now);
+    }
+    mxrtc_pktq_free(&p->early_dtls, p->alloc);
 }
 
 /* ---- inbound datagrams ---------------------------------------------------- */
+
+/* RFC 6347 §4.1: a handshake record (content type 22) of DTLS 1.0 (254.255)
+ * or 1.2 (254.253): what may usefully wait for our DTLS endpoint. */
+static bool looks_like_dtls_handshake(const uint8_t *d, size_t len) {
+    return len >= MXRTC_DTLS_RECORD_HEADER && d[0] == 22 && d[1] == 254 && (d[2] == 255 || d[2] == 253);
+}
 
 /* Application data from the selected path (directly or unwrapped from TURN). */
 static void on_app_data(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *data, size_t len) {
     switch (mxrtc_demux_classify(data, len)) {
     case MXRTC_DEMUX_DTLS:
         if (!p->dtls) {
-            p->garbage++;   /* before negotiation: the peer retransmits */
+            /* Before our role is known: kept (bounded) for
+             * mxrtc_peer_maybe_start_dtls; beyond the bound, or once
+             * closed, dropped (the peer retransmits). */
+            if (p->closed || !looks_like_dtls_handshake(data, len) ||
+                (!p->early_dtls.buf && mxrtc_pktq_init(&p->early_dtls, p->alloc,
+                                                                    PEER_EARLY_DTLS_BYTES, 0) != MXRTC_OK) ||
+                mxrtc_pktq_push(&p->early_dtls, NULL, data, len, NULL, 0) != MXRTC_OK)
+                p->garbage++;
             return;
         }
         if (mxrtc_dtls_handle_datagram(p->dtls, now, data, len) != MXRTC_OK) p->garbage++;
@@ -563,6 +592,8 @@ int mxrtc_peer_new(mxrtc_peer **out, const mxrtc_peer_config *cfg, mxrtc_time_us
     }
     if (rc == MXRTC_OK) rc = mxrtc_pktq_init(&p->outq, p->alloc, PEER_OUTQ_BYTES, sizeof(peer_outmeta));
     if (rc == MXRTC_OK) rc = mxrtc_pktq_init(&p->rxq, p->alloc, PEER_RXQ_BYTES, 0);
+    /* One-time library set-up now rather than on the connect path. */
+    if (rc == MXRTC_OK) rc = mxrtc_srtp_library_init();
     if (rc == MXRTC_OK) rc = mxrtc_dtls_cert_new(&p->cert, p->alloc, &p->random);
     if (rc == MXRTC_OK) {
         /* "sha-256 AB:CD..." into algorithm and value for a=fingerprint. */
@@ -624,6 +655,7 @@ void mxrtc_peer_free(mxrtc_peer *p) {
     mxrtc_sdp_free(p->pending_local_offer);
     mxrtc_pktq_free(&p->outq, p->alloc);
     mxrtc_pktq_free(&p->rxq, p->alloc);
+    mxrtc_pktq_free(&p->early_dtls, p->alloc);
     for (int i = 0; i < MXRTC_PEER_MAX_SERVERS; i++)
         for (int k = 0; k < 4; k++) {
             if (!p->turn_strings[i][k]) continue;

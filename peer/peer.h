@@ -27,6 +27,9 @@
 /* Bounds. */
 #define PEER_OUTQ_BYTES (1024 * 1024)    /* queued outputs (datagrams, events) */
 #define PEER_RXQ_BYTES (64 * 1024)       /* data ICE relayed to us, awaiting processing */
+#define PEER_EARLY_DTLS_BYTES (8 * 1024) /* DTLS records before our endpoint exists: a
+                                            ClientHello (two ~1.4 KB fragments from a browser)
+                                            and its retransmissions */
 #define PEER_PKT_MAX 1500                /* largest datagram we build or accept as media */
 #define PEER_MTU 1200                    /* RTP packets we send (RFC 8085 §3.2 safe size) */
 #define PEER_VIDEO_FRAME_MAX (1024 * 1024) /* encoded frame, both ways */
@@ -178,6 +181,7 @@ struct mxrtc_peer {
     mxrtc_pktq outq;
     bool front_held;         /* the front entry was returned by the last poll */
     mxrtc_pktq rxq;          /* ICE RECEIVED data waiting to be processed */
+    mxrtc_pktq early_dtls;   /* DTLS that came before our DTLS endpoint (allocated on first use) */
     bool dtls_start_due;
 
     char out_mid[PEER_MID_MAX];          /* the mid of the output returned last */

@@ -89,9 +89,11 @@ static void on_event(h_world *w, int i, const mxrtc_ice_output *o) {
     case MXRTC_ICE_EV_STATE:
         p->state = o->state;
         p->state_counts[o->state]++;
+        if (o->state == MXRTC_ICE_STATE_CONNECTED && !p->connected_at) p->connected_at = w->now;
         break;
     case MXRTC_ICE_EV_SELECTED_PAIR:
         p->selected_events++;
+        p->sel_at = w->now;
         p->sel_local = o->local;
         p->sel_remote = o->remote;
         break;

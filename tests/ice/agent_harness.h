@@ -36,6 +36,8 @@ typedef struct h_peer {
     int state_counts[8];
     mxrtc_ice_state state;
     mxrtc_addr sel_local, sel_remote;
+    mxrtc_time_us sel_at;              /* virtual time of the last SELECTED_PAIR event */
+    mxrtc_time_us connected_at;        /* ... of the first CONNECTED state */
 } h_peer;
 
 typedef struct h_sig {

@@ -103,6 +103,124 @@ static void ipv6_dual_stack_prefers_v6(void **state) {
     h_free(&w);
 }
 
+/* Both peers dual-stack; each IPv4 interface has a 5 ms link, each IPv6
+ * one v6_delay (one way per link, so a v6 round trip is 4 * v6_delay). The
+ * IPv6 pair has the higher priority (RFC 8421); its candidates are
+ * signalled first, so it is checked first (at t0, when the candidates
+ * arrive after the signalling delay) and the IPv4 pair Ta later. */
+static void dual_stack_world(h_world *w, uint64_t seed, mxrtc_time_us v6_delay) {
+    h_init(w, seed, false);
+    for (int i = 0; i < 2; i++) {
+        w->p[i].host = simnet_add_host(w->net, i ? "b" : "a");
+        mxrtc_addr v6 = A(i ? "2001:db8::2" : "2001:db8::1", 0), v4 = A(i ? "198.51.100.2" : "198.51.100.1", 0);
+        simnet_host_add_interface(w->net, w->p[i].host, SIMNET_WAN, &v6);
+        simnet_host_add_interface(w->net, w->p[i].host, SIMNET_WAN, &v4);
+        simnet_link l4 = {.delay = 5000}, l6 = {.delay = v6_delay};
+        simnet_set_link(w->net, w->p[i].host, &v4, &l4);
+        simnet_set_link(w->net, w->p[i].host, &v6, &l6);
+        v6.port = 5000;
+        v4.port = 5000;
+        /* IPv6 first: its candidate is signalled (and paired) first. */
+        h_add_addr(w, i, &v6, 0);
+        h_add_addr(w, i, &v4, 0);
+    }
+}
+
+static void exchange_data(h_world *w);
+
+static bool controlling_selected(h_world *w) {
+    return w->p[0].selected_events > 0;
+}
+
+/* RFC 8445 §8.1.1: the controlling agent nominates the best pair as soon as
+ * it is valid when no pair of higher priority can still succeed: here the
+ * IPv6 pair (checked first) succeeds while the IPv4 pair is still Waiting,
+ * so the nomination check takes the next Ta slot (50 ms) instead of
+ * waiting for the IPv4 check and then one more Ta (which made it 100 ms). */
+static void nominates_at_once_when_best_pair_valid(void **state) {
+    (void)state;
+    h_world w;
+    dual_stack_world(&w, 21, 5000);
+    h_start(&w);
+    h_run(&w, 10 * SEC, controlling_selected);
+    assert_int_equal(w.p[0].sel_local.family, MXRTC_AF_INET6);
+    /* IPv6 check at t0, valid at t0 + 20 ms with the IPv4 pair still
+     * Waiting: nominated then; the nomination check takes the next pacing
+     * slot, t0 + Ta, and is answered 20 ms later. (Waiting for the IPv4
+     * check too, as before, made it t0 + 2 Ta + 20 ms.) */
+    assert_true(w.p[0].sel_at <= w.sig_delay + 50000 + 20000);
+    h_run(&w, 10 * SEC, h_both_selected);
+    expect_connected(&w);
+    assert_int_equal(w.p[1].sel_local.family, MXRTC_AF_INET6);
+    h_free(&w);
+}
+
+/* The IPv6 pair (higher priority) is slow: 400 ms round trip. The IPv4
+ * pair is valid at ~70 ms while the IPv6 check is In-Progress: no
+ * nomination until nomination_delay (200 ms) after that; then the valid
+ * IPv4 pair is nominated. Meanwhile (§12.1) both sides already send data
+ * on the valid IPv4 pair: CONNECTED, and mxrtc_ice_agent_send() works. */
+static void waits_for_better_pair_in_progress(void **state) {
+    (void)state;
+    h_world w;
+    dual_stack_world(&w, 22, 100000);
+    h_start(&w);
+    mxrtc_ice_config def;
+    mxrtc_ice_config_init(&def);
+    /* IPv6 check at t0 = the signalling delay (answered at t0 + 400 ms),
+     * IPv4 at t0 + Ta, valid 20 ms later. */
+    mxrtc_time_us t0 = w.sig_delay;
+    h_run(&w, t0 + 200000, NULL);
+    assert_int_equal(w.p[0].selected_events, 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w.p[i].state, MXRTC_ICE_STATE_CONNECTED);
+        assert_true(w.p[i].connected_at > t0 && w.p[i].connected_at <= t0 + 50000 + 20000);
+    }
+    /* §12.1: data on the valid (IPv4) pair before nomination. */
+    exchange_data(&w);
+    assert_int_equal(w.p[0].selected_events, 1);
+    h_run(&w, 10 * SEC, h_both_selected);
+    assert_int_equal(w.p[0].sel_local.family, MXRTC_AF_INET4);
+    assert_int_equal(w.p[1].sel_local.family, MXRTC_AF_INET4);
+    assert_true(w.p[0].sel_at >= w.p[0].connected_at + def.nomination_delay);
+    h_free(&w);
+}
+
+/* The same with a 100 ms IPv6 round trip: the better pair succeeds during
+ * the wait and is nominated at once, well before the delay runs out. */
+static void better_pair_succeeding_in_the_wait_wins(void **state) {
+    (void)state;
+    h_world w;
+    dual_stack_world(&w, 23, 25000);
+    h_start(&w);
+    h_run(&w, 10 * SEC, h_both_selected);
+    expect_connected(&w);
+    assert_int_equal(w.p[0].sel_local.family, MXRTC_AF_INET6);
+    assert_int_equal(w.p[1].sel_local.family, MXRTC_AF_INET6);
+    mxrtc_ice_config def;
+    mxrtc_ice_config_init(&def);
+    assert_true(w.p[0].sel_at < w.p[0].connected_at + def.nomination_delay);
+    h_free(&w);
+}
+
+/* Data handed to the agent before any pair is valid (a DTLS server's answer
+ * to a ClientHello that beat our own check's response) is held, not
+ * dropped, and leaves as soon as a pair is valid (§12.1). */
+static void data_before_valid_pair_is_held(void **state) {
+    (void)state;
+    h_world w;
+    dual_stack_world(&w, 24, 5000);
+    h_start(&w);
+    uint8_t rtp[200] = {0x80, 0x6f};
+    assert_int_equal(mxrtc_ice_agent_send(w.p[1].agent, w.now, rtp, sizeof rtp), MXRTC_OK);
+    h_drain(&w, 1);
+    assert_int_equal(w.p[0].received, 0);
+    h_run(&w, SEC, NULL);
+    assert_int_equal(w.p[0].received, 1);
+    assert_int_equal(w.p[0].received_len, sizeof rtp);
+    h_free(&w);
+}
+
 /* Peer 0 behind nat0 (or public), peer 1 behind nat1 (or public); a STUN
  * server on the WAN. Returns the world after running up to 60 s. */
 #define TURN0 1       /* peer 0 allocates on the simnet TURN server */
@@ -740,6 +858,10 @@ int main(void) {
         cmocka_unit_test(unauthenticated_stun_is_not_answered),
         cmocka_unit_test(bounded_tables),
         cmocka_unit_test(allocation_failures_leak_nothing),
+        cmocka_unit_test(nominates_at_once_when_best_pair_valid),
+        cmocka_unit_test(waits_for_better_pair_in_progress),
+        cmocka_unit_test(better_pair_succeeding_in_the_wait_wins),
+        cmocka_unit_test(data_before_valid_pair_is_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

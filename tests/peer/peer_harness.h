@@ -72,6 +72,7 @@ typedef struct harness {
     size_t (*munge_offer)(char *sdp, size_t cap);
     bool withhold[2];         /* never give side i the other's candidates */
     bool early_trickle;       /* give the answerer the offerer's candidates before the offer */
+    mxrtc_time_us answer_delay; /* run the clock this long before the offerer gets the answer */
     mxrtc_time_us dump_last;
     int dump_count;
 } harness;

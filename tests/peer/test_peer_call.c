@@ -233,6 +233,72 @@ static void test_early_trickle(void **state) {
     h_free(&h);
 }
 
+/* The answer reaches the offerer 300 ms after the answerer has it. The
+ * answerer (DTLS client) finds a valid pair meanwhile and, as RFC 8445 §12.1
+ * allows, sends its ClientHello on it: it reaches the offerer before the
+ * offerer knows its DTLS role. The offerer keeps it and answers as soon as
+ * the answer gives it the server role, instead of waiting for the client's
+ * retransmission (1 s, RFC 6347 §4.2.4.1). */
+static void test_client_hello_before_answer(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 13, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    h.answer_delay = 300000;
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    /* The ClientHello went out during the delay: the answerer is already
+     * CONNECTING. */
+    assert_int_equal(h.s[1].dtls_state, MXRTC_DTLS_STATE_CONNECTING);
+    /* Two round trips of ~85 ms from here (the offerer's own check, then
+     * flights 2-6); the client's first retransmission would only leave
+     * 1 s after its ClientHello, about 700 ms from now. */
+    h_run(&h, h.now + 400000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    h_run(&h, h.now + 2000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+static uint64_t audio_sent(const h_side *s) {
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(s->p, &st), MXRTC_OK);
+    return st.audio_out.packets;
+}
+
+/* Audio is pushed in 10 ms pieces and sent in 20 ms Opus frames. While a
+ * peer cannot send yet it keeps the latest partial frame, so the first push
+ * after SRTP is keyed completes a frame and sends it: on each side, the
+ * first media tick at or after the DTLS handshake's end sends a packet. */
+static void test_first_audio_on_first_push_after_keying(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 14, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    bool keyed[2] = { false, false }, checked[2] = { false, false };
+    uint64_t ticks_at_key[2] = { 0, 0 };
+    while (!(checked[0] && checked[1])) {
+        assert_true(h.now < 5000000);
+        uint64_t ticks_before = h.ticks;
+        /* One instant: datagrams and timeouts, then the media tick if due. */
+        h_run(&h, h.now + 1);
+        for (int i = 0; i < 2; i++) {
+            if (!keyed[i] && h.s[i].dtls_state == MXRTC_DTLS_STATE_CONNECTED) {
+                keyed[i] = true;
+                assert_int_equal(audio_sent(&h.s[i]), h.ticks != ticks_before ? 1 : 0);
+                ticks_at_key[i] = ticks_before;
+            }
+            if (keyed[i] && !checked[i] && h.ticks > ticks_at_key[i]) {
+                assert_int_equal(audio_sent(&h.s[i]), 1);
+                checked[i] = true;
+            }
+        }
+    }
+    h_free(&h);
+}
+
 /* (c) both behind port-restricted NATs: server-reflexive candidates from the
  * simnet STUN server make the path. */
 static void test_nat_call(void **state) {
@@ -522,6 +588,8 @@ int main(void) {
         cmocka_unit_test(test_colour_space_extension),
         cmocka_unit_test(test_push_encoded),
         cmocka_unit_test(test_early_trickle),
+        cmocka_unit_test(test_client_hello_before_answer),
+        cmocka_unit_test(test_first_audio_on_first_push_after_keying),
         cmocka_unit_test(test_nat_call),
         cmocka_unit_test(test_relay_call),
         cmocka_unit_test(test_lossy_call),

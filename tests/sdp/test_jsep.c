@@ -315,7 +315,7 @@ static const char DATA_SECTION[] =
 static void answer_rejects_with_port_zero(void **state) {
     (void)state;
     mxrtc_jsep_local l = local_config();
-    size_t n = 0;
+    size_t n = 0;  /* -O2 -Werror=maybe-uninitialized: fixture_load sets it on success */
     char *chrome = fixture_load("chrome_offer.sdp", &n);
     char *t = malloc(n + sizeof DATA_SECTION);
     strcpy(t, chrome);
