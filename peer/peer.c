@@ -382,8 +382,9 @@ static bool tearing_down(const mxrtc_peer *p) {
 
 void mxrtc_peer_start_teardown(mxrtc_peer *p, mxrtc_time_us now) {
     if (!p->ice) return;
-    mxrtc_peer_pump_ice(p, now);   /* the agent's drain rule: it must be drained first */
-    if (mxrtc_ice_agent_close(p->ice, now) != MXRTC_OK) p->dropped_outputs++;
+    mxrtc_peer_pump_ice(p, now);   /* the agent's drain rule: drained, so close is accepted */
+    int rc = mxrtc_ice_agent_close(p->ice, now);
+    if (rc != MXRTC_OK) MXRTC_LOGW(&p->logger, "peer", "ICE close refused: %s", mxrtc_strerror(rc));
     mxrtc_peer_pump_ice(p, now);
 }
 
