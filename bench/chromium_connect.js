@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // chromium_connect.js: section 1 of BENCHMARKS.md for Chromium. Two
 // RTCPeerConnections in ONE headless page (the browser tests/interop starts,
-// same flags: tests/interop/chromium_launch.js, raw IP host candidates),
+// same flags: tests/interop/chromium.js, raw IP host candidates),
 // signalled in the page: offer, answer and trickled candidates handed across
 // directly. One Opus audio track each way from a WebAudio oscillator; no
 // STUN or TURN server, so host candidates of this machine only.
@@ -33,7 +33,8 @@ try {
   process.exit(1);
 }
 const fs = require('fs');
-const { launchChromium } = require('../tests/interop/chromium_launch');
+const os = require('os');
+const { launchChromium } = require('../tests/interop/chromium');
 
 const runs = Number(process.argv[2]);
 if (!(runs >= 1 && runs <= 1000)) {
@@ -108,7 +109,8 @@ async function oneRun() {
 }
 
 async function main() {
-  const { browser, tmp } = await launchChromium(chromium, 'off');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mxrtc-chromium-'));
+  const browser = await launchChromium(chromium, tmp, { mdns: 'off' });
   let failed = 0;
   const v = [], vs = [];
   try {

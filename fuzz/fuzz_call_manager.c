@@ -16,6 +16,7 @@
 
 #include "base/random.h"
 #include "matrix/call_manager.h"
+#include "fuzz_call_events.h"
 
 typedef struct fpeer { int open; } fpeer;
 
@@ -67,7 +68,7 @@ static int p_open(void *u, const char *id, bool out, void **pp) {
     return MXRTC_OK;
 }
 
-static char last_call[300];
+static char last_call[FZ_CALL_ID_MAX];
 static mxrtc_mx_event *check_ev;
 
 static void drain(mxrtc_call_manager *m, mxrtc_time_us now, mxrtc_time_us *deadline) {
@@ -92,10 +93,6 @@ static void drain(mxrtc_call_manager *m, mxrtc_time_us now, mxrtc_time_us *deadl
     abort();   /* outputs never end */
 }
 
-static const char *types[] = {"m.call.invite", "m.call.candidates", "m.call.answer", "m.call.select_answer",
-                              "m.call.reject", "m.call.negotiate", "m.call.hangup",
-                              "m.call.sdp_stream_metadata_changed", "m.room.message"};
-static const char *senders[] = {"@me:x", "@alice:x", "@bob:x"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -114,32 +111,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mxrtc_call_manager_new(&m, &cfg) != MXRTC_OK) abort();
     last_call[0] = 0;
     mxrtc_time_us now = 1000000, deadline = MXRTC_TIME_NEVER;
-    size_t pos = 0;
-    char *buf = malloc(size * 4 + 16);
-    while (pos + 3 <= size) {
-        uint8_t op = data[pos];
-        size_t len = (size_t)data[pos + 1] << 8 | data[pos + 2];
-        pos += 3;
-        if (len > size - pos) len = size - pos;
-        const uint8_t *p = data + pos;
-        pos += len;
+    size_t cap = size * 2 + FZ_CALL_ID_MAX;
+    char *buf = malloc(cap);
+    fz_reader rd = {data, size, 0};
+    uint8_t op;
+    const uint8_t *p;
+    size_t len;
+    while (fz_next(&rd, &op, &p, &len)) {
         uint8_t b0 = len > 0 ? p[0] : 0;
         int rc = MXRTC_OK;
         switch (op % 14) {
         case 0: {   /* feed: [type][sender][age] json */
-            if (len < 3) break;
-            size_t o = 0;
-            for (size_t i = 3; i < len; i++) {
-                if (p[i] == '$' && i + 1 < len && p[i + 1] == 'C') {
-                    size_t n = strlen(last_call);
-                    memcpy(buf + o, last_call, n);
-                    o += n;
-                    i++;
-                } else {
-                    buf[o++] = (char)p[i];
-                }
-            }
-            mxrtc_mx_room_event e = {"!r:x", senders[p[1] % 3], types[p[0] % 9], buf, o, (uint64_t)p[2] * 1000, 0};
+            fz_event fe;
+            if (!fz_event_decode(p, len, last_call, buf, cap, &fe)) break;
+            mxrtc_mx_room_event e = {"!r:x", fe.sender, fe.type, buf, fe.len, fe.age_ms, 0};
             rc = mxrtc_call_manager_feed(m, now, &e, NULL);
             break;
         }
@@ -166,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             rc = mxrtc_call_manager_handle_timeout(m, now);
             break;
         }
-        case 13: rc = mxrtc_call_manager_member_left(m, now, "!r:x", senders[b0 % 3]); break;
+        case 13: rc = mxrtc_call_manager_member_left(m, now, "!r:x", fz_senders[b0 % 3]); break;
         }
         (void)rc;
         drain(m, now, &deadline);

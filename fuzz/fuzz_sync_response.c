@@ -2,10 +2,12 @@
  * fuzz_sync_response: the Matrix client's /sync and /voip/turnServer
  * response parsers (tools/matrix_client/sync_parse.c) fed arbitrary bytes, as
  * a hostile or broken homeserver could send. Checks that a success leaves a
- * consistent result (counts within bounds, every kept event complete).
+ * consistent result (counts within bounds, every kept event complete), and
+ * runs the call tool's history filter (mxrtc_mxc_sync_finished_calls) on it.
  *
  * Links tools/'s mxrtc_matrix_client library (see fuzz/CMakeLists.txt).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
             if (strncmp(e->type, "m.call.", 7) != 0 && strcmp(e->type, "m.room.member") != 0)
                 abort();
+        }
+        /* The call tool's history filter over the same answer. */
+        bool *skip = calloc(s.n_events ? s.n_events : 1, sizeof *skip);
+        if (skip) {
+            int marked = mxrtc_mxc_sync_finished_calls(&s, "@me:x", "DEV", skip);
+            if (marked > (int)s.n_events) abort();
+            free(skip);
         }
     } else if (s.events || s.next_batch || s.n_events) {
         abort();   /* an error leaves the result empty */

@@ -1828,3 +1828,23 @@ int mxrtc_ice_agent_selected(const mxrtc_ice_agent *a, mxrtc_addr *local, mxrtc_
 const mxrtc_ice_stats *mxrtc_ice_agent_stats(const mxrtc_ice_agent *a) {
     return &a->stats;
 }
+
+/* ---- routing aids ---------------------------------------------------------- */
+
+bool mxrtc_ice_agent_has_local_ufrag(const mxrtc_ice_agent *a, const char *ufrag, size_t len) {
+    if (!a || !ufrag || len == 0) return false;
+    if (strlen(a->cur.lufrag) == len && memcmp(a->cur.lufrag, ufrag, len) == 0) return true;
+    return a->have_old && strlen(a->old.lufrag) == len && memcmp(a->old.lufrag, ufrag, len) == 0;
+}
+
+int mxrtc_ice_agent_remote_rank(const mxrtc_ice_agent *a, const mxrtc_addr *remote) {
+    if (!a || !remote) return 0;
+    if (a->sel.active && !a->sel.relayed && addr_eq(&a->sel.remote, remote)) return 4;
+    for (size_t i = 0; i < a->nrc; i++)
+        if (a->rc[i].usable && addr_eq(&a->rc[i].c.addr, remote)) return 3;
+    for (size_t i = 0; i < a->nturns; i++)
+        if (addr_eq(&a->turns[i].server, remote)) return 2;
+    for (size_t i = 0; i < a->nservers; i++)
+        if (addr_eq(&a->servers[i], remote)) return 1;
+    return 0;
+}

@@ -263,4 +263,16 @@ bool mxrtc_ice_agent_is_controlling(const mxrtc_ice_agent *a);
 int mxrtc_ice_agent_selected(const mxrtc_ice_agent *a, mxrtc_addr *local, mxrtc_addr *remote);
 const mxrtc_ice_stats *mxrtc_ice_agent_stats(const mxrtc_ice_agent *a);
 
+/* ---- routing aids: hosts that share one set of sockets between agents --- */
+
+/* True if ufrag[0..len) is our current local ufrag, or the one before the
+ * last restart while its pair lives (RFC 8445 §9: both are in use then).
+ * A binding request's USERNAME starts with the receiver's ufrag (§7.2.2). */
+bool mxrtc_ice_agent_has_local_ufrag(const mxrtc_ice_agent *a, const char *ufrag, size_t len);
+
+/* How well `remote` is known to the agent: 4 the selected pair's remote,
+ * 3 a remote candidate (given, resolved or peer-reflexive), 2 one of our
+ * TURN servers, 1 one of our STUN servers, 0 unknown. */
+int mxrtc_ice_agent_remote_rank(const mxrtc_ice_agent *a, const mxrtc_addr *remote);
+
 #endif

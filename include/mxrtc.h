@@ -529,11 +529,16 @@ typedef struct mxrtc_calls_config {
      * call. Borrowed for mxrtc_calls_new (copied, strings included). NULL:
      * mxrtc_peer_config_init() defaults, which have no interface. */
     const mxrtc_peer_config *peer;
-    uint32_t max_calls;               /* calls tracked at once, ended ones included; 0 = 8 */
+    uint32_t max_calls;               /* calls tracked at once, ended ones included; 0 (or over 8) = 8 */
     uint32_t invite_lifetime_ms;      /* lifetime of our invites; 0 = 60000 */
     uint32_t candidate_delay_ms;      /* batch local candidates this long; 0 = 200 */
     uint32_t ice_disconnect_timeout_ms; /* disconnected this long ends the call (ice_timeout); 0 = 30000 */
     uint32_t ice_restart_delay_ms;    /* disconnected this long: we restart ICE; 0 = 2000, UINT32_MAX = never */
+    /* Trusted CAs (a PEM file, e.g. /etc/ssl/certs/ca-certificates.crt) for
+     * the turns: URIs of set_turn_servers, verified against the URI's host
+     * name. NULL: turns: URIs are skipped (the core picks no system path).
+     * Copied. */
+    const char *tls_ca_file;
 } mxrtc_calls_config;
 
 MXRTC_API void mxrtc_calls_config_init(mxrtc_calls_config *cfg);
@@ -575,11 +580,14 @@ MXRTC_API int mxrtc_calls_feed_event(mxrtc_calls *c, mxrtc_time_us now, const mx
                                      const char **why);
 
 /* The body of GET /_matrix/client/v3/voip/turnServer ({} and missing
- * fields mean no TURN). Used by calls placed or answered from now on; a
- * MXRTC_CALLS_OUT_TURN_REFRESH output asks for it again before its ttl
- * runs out. URIs with a host name come out as MXRTC_CALLS_OUT_RESOLVE
- * (call_id NULL) when a call needs them. MXRTC_ERR_MALFORMED (wrong JSON
- * types; the previous servers stay), MXRTC_ERR_LIMIT. An input. */
+ * fields mean no TURN). Used by calls created from now on (placed, or
+ * ringing here); running calls keep theirs. A MXRTC_CALLS_OUT_TURN_REFRESH
+ * output (once per answer) asks for it again before its ttl runs out.
+ * URIs with a host name come out at once as MXRTC_CALLS_OUT_RESOLVE
+ * (call_id NULL, once per distinct name) and are used once resolved;
+ * turns: URIs need cfg->tls_ca_file (skipped without), stuns: is skipped.
+ * MXRTC_ERR_MALFORMED (not JSON, wrong types; the previous servers stay),
+ * MXRTC_ERR_LIMIT. An input. */
 MXRTC_API int mxrtc_calls_set_turn_servers(mxrtc_calls *c, mxrtc_time_us now, const char *json,
                                            size_t len);
 
@@ -615,13 +623,16 @@ MXRTC_API int mxrtc_calls_set_video(mxrtc_calls *c, mxrtc_time_us now, const cha
 MXRTC_API int mxrtc_calls_handle_datagram(mxrtc_calls *c, mxrtc_time_us now, const mxrtc_addr *local,
                                           const mxrtc_addr *remote, const uint8_t *data, size_t len);
 /* Bytes (or closed = 1) of the TCP/TLS connection to TURN server `server`
- * opened for call_id's MXRTC_CALLS_OUT_STREAM. */
+ * opened for call_id's MXRTC_CALLS_OUT_STREAM. MXRTC_ERR_NOT_FOUND when
+ * the call has no live peer (ended). */
 MXRTC_API int mxrtc_calls_handle_stream(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
                                         const mxrtc_addr *server, const uint8_t *data, size_t len,
                                         int closed);
 /* The answer to MXRTC_CALLS_OUT_RESOLVE: ip (port 0), or NULL when the
  * name could not be resolved. call_id as in the output (NULL for a TURN
- * host name). */
+ * host name: the servers with that name are used by calls created from
+ * then on). MXRTC_ERR_NOT_FOUND when no such call or no URI waits for the
+ * name. */
 MXRTC_API int mxrtc_calls_resolved(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
                                    const char *hostname, const mxrtc_addr *ip);
 /* The clock reached the deadline (early calls are harmless). */
@@ -634,7 +645,8 @@ MXRTC_API int mxrtc_calls_handle_timeout(mxrtc_calls *c, mxrtc_time_us now);
 MXRTC_API int mxrtc_calls_push_audio(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
                                      const int16_t *pcm, size_t samples);
 /* Playout of call_id (480 samples = 10 ms); silence when there is none.
- * Not an input. */
+ * Not an input. MXRTC_ERR_NOT_FOUND (pcm filled with silence) when the
+ * call has no live peer. */
 MXRTC_API int mxrtc_calls_pull_audio(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
                                      int16_t *pcm, size_t samples);
 /* A captured picture for call_id; dropped while video is muted or off. An input. */
@@ -672,6 +684,15 @@ typedef enum mxrtc_call_end_reason {
 /* Static names: "connected", "ice_failed"... */
 MXRTC_API const char *mxrtc_call_state_name(mxrtc_call_state s);
 MXRTC_API const char *mxrtc_call_end_reason_name(mxrtc_call_end_reason r);
+
+/* Hangs up with one of the spec's hangup reasons (m.call.hangup "reason"):
+ * ICE_FAILED, ICE_TIMEOUT, INVITE_TIMEOUT (e.g. the user gave up waiting),
+ * USER_HANGUP, USER_MEDIA_FAILED (no microphone/camera), USER_BUSY or
+ * UNKNOWN_ERROR; any other is MXRTC_ERR_INVALID_ARGUMENT. Our STATE ENDED
+ * output carries the same reason. A call ringing here is rejected instead
+ * (m.call.reject has no reason). Errors as mxrtc_calls_hangup. An input. */
+MXRTC_API int mxrtc_calls_hangup_reason(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
+                                        mxrtc_call_end_reason reason);
 
 typedef enum mxrtc_calls_output_kind {
     MXRTC_CALLS_OUT_DEADLINE = 0,     /* nothing more: handle_timeout at `deadline` */
@@ -711,13 +732,17 @@ typedef struct mxrtc_calls_output {
     mxrtc_picture picture;            /* VIDEO_FRAME */
 } mxrtc_calls_output;
 
-/* Takes the next output into *out. MXRTC_OK; MXRTC_ERR_INVALID_ARGUMENT. */
+/* Takes the next output into *out. MXRTC_OK; MXRTC_ERR_INVALID_ARGUMENT.
+ * Order: the call layer's outputs first (SEND_EVENT... in the order they
+ * were made), then each call's network outputs; DEADLINE last (the
+ * earliest timer of every call and of the TURN refresh). */
 MXRTC_API int mxrtc_calls_poll(mxrtc_calls *c, mxrtc_time_us now, mxrtc_calls_output *out);
 
 /* call_id's state (NONE if unknown). */
 MXRTC_API mxrtc_call_state mxrtc_calls_state(const mxrtc_calls *c, const char *call_id);
 /* call_id's peer statistics (st->size set by the caller); MXRTC_ERR_NOT_FOUND
- * when the call has no peer (any more). */
+ * when the call has no peer (any more). An ended call's peer stays
+ * readable until a new call needs its slot. */
 MXRTC_API int mxrtc_calls_get_stats(const mxrtc_calls *c, const char *call_id, mxrtc_peer_stats *st);
 
 typedef struct mxrtc_calls_counters {

@@ -71,6 +71,7 @@ struct mxrtc_call_manager {
     uint64_t stash_dropped;
 
     mxrtc_mx_event *scratch;      /* the event being parsed (too big for the stack) */
+    uint64_t ignored;             /* events fed and deliberately ignored */
     char *sdp;                    /* MXRTC_MX_SDP_MAX + 1: SDP the peer writes */
 };
 
@@ -365,13 +366,16 @@ static mxrtc_time_us age_now(const mxrtc_mx_room_event *e, mxrtc_time_us now) {
 
 static int on_invite(mxrtc_call_manager *m, mxrtc_time_us now, const mxrtc_mx_room_event *e,
                      const mxrtc_mx_event *ev, bool own) {
-    if (own) return MXRTC_OK;                             /* ours, from another device */
-    if (ev->has_invitee && strcmp(ev->invitee, m->user_id) != 0) return MXRTC_OK;  /* for someone else */
-    if (find_call(m, ev->call_id) || is_tombstoned(m, ev->call_id)) return MXRTC_OK;  /* repeat or stale */
+    if (own || (ev->has_invitee && strcmp(ev->invitee, m->user_id) != 0) ||   /* ours elsewhere; not for us */
+        find_call(m, ev->call_id) || is_tombstoned(m, ev->call_id)) {        /* repeat or stale */
+        m->ignored++;
+        return MXRTC_OK;
+    }
     mxrtc_time_us age = age_now(e, now);
     mxrtc_time_us life = ev->lifetime_ms > UINT64_MAX / 2000 ? UINT64_MAX / 2 : ev->lifetime_ms * 1000;
     if (age >= life) {
         MXRTC_LOGD(m->log, "matrix", "invite expired before it reached us; ignored");
+        m->ignored++;
         return MXRTC_OK;
     }
     mxrtc_time_us left = life - age;
@@ -426,7 +430,10 @@ int mxrtc_call_manager_feed(mxrtc_call_manager *m, mxrtc_time_us now, const mxrt
     if (!e || !id_ok(e->room_id) || !id_ok(e->sender) || !e->type || !e->content)
         return MXRTC_ERR_INVALID_ARGUMENT;
     mxrtc_mx_type t = mxrtc_mx_type_from_name(e->type);
-    if (t == MXRTC_MX_NONE) return MXRTC_OK;
+    if (t == MXRTC_MX_NONE) {
+        m->ignored++;
+        return MXRTC_OK;
+    }
     mxrtc_mx_event *ev = m->scratch;
     const char *why = NULL;
     rc = mxrtc_mx_event_parse(ev, t, e->content, e->content_len, &why);
@@ -438,7 +445,10 @@ int mxrtc_call_manager_feed(mxrtc_call_manager *m, mxrtc_time_us now, const mxrt
     m->drained = false;
     bool own = strcmp(e->sender, m->user_id) == 0;
     /* Our own echo: the homeserver hands back what we sent. */
-    if (own && ev->has_party_id && strcmp(ev->party_id, m->party_id) == 0) return MXRTC_OK;
+    if (own && ev->has_party_id && strcmp(ev->party_id, m->party_id) == 0) {
+        m->ignored++;
+        return MXRTC_OK;
+    }
 
     if (t == MXRTC_MX_INVITE) return on_invite(m, now, e, ev, own);
     mxrtc_call *c = find_call(m, ev->call_id);
@@ -449,6 +459,7 @@ int mxrtc_call_manager_feed(mxrtc_call_manager *m, mxrtc_time_us now, const mxrt
         if (!c && (t == MXRTC_MX_HANGUP || t == MXRTC_MX_REJECT)) tombstone(m, ev->call_id);
         if (!c && t == MXRTC_MX_CANDIDATES && !own && !is_tombstoned(m, ev->call_id))
             stash_add(m, e->room_id, e->sender, ev);
+        else m->ignored++;
         return MXRTC_OK;
     }
     return mxrtc_call_on_event(m, c, now, e->sender, own, ev);
@@ -689,3 +700,5 @@ mxrtc_call_state mxrtc_call_manager_call_state(const mxrtc_call_manager *m, cons
         if (m->calls[i].used && strcmp(m->calls[i].call_id, call_id) == 0) return m->calls[i].state;
     return MXRTC_CALL_STATE_NONE;
 }
+
+uint64_t mxrtc_call_manager_events_ignored(const mxrtc_call_manager *m) { return m ? m->ignored : 0; }

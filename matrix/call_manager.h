@@ -173,4 +173,9 @@ int mxrtc_call_manager_poll(mxrtc_call_manager *m, mxrtc_time_us now, mxrtc_cm_o
 /* The state of call_id (NONE if unknown). */
 mxrtc_call_state mxrtc_call_manager_call_state(const mxrtc_call_manager *m, const char *call_id);
 
+/* Events feed() returned MXRTC_OK for without using them: not a call
+ * event, our own echo, for another user, a repeat, expired, or for a call
+ * we do not know (candidates kept for a later invite are not counted). */
+uint64_t mxrtc_call_manager_events_ignored(const mxrtc_call_manager *m);
+
 #endif

@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 
 typedef struct pa_dgram {
+    bool stream;             /* bytes for the TCP/TLS connection to TURN server `to` */
     mxrtc_addr from, to;
     size_t len;
     uint8_t data[MXRTC_PA_DGRAM_MAX];
@@ -107,6 +108,7 @@ static void drain_into_queues(mxrtc_peer_adapter *a) {
                 continue;
             }
             pa_dgram *d = &a->dq[(a->dq_head + a->dq_count++) % MXRTC_PA_DGRAM_QUEUE];
+            d->stream = false;
             d->from = o.from;
             d->to = o.to;
             d->len = o.len;
@@ -117,9 +119,23 @@ static void drain_into_queues(mxrtc_peer_adapter *a) {
                 note_event(a, &o);
             else if (o.event != MXRTC_PEER_EV_DTLS_STATE && o.event != MXRTC_PEER_EV_REMOTE_TRACK)
                 a->ctr.dropped_events++;
-        } else {
-            /* TCP/TLS TURN bytes: not carried by the adapter yet. */
-            a->ctr.dropped_datagrams++;
+        } else if (o.kind == MXRTC_PEER_OUT_STREAM) {
+            /* TCP/TLS TURN bytes (a stream may be cut anywhere): queued in
+             * slices; a full queue breaks that connection, counted. */
+            for (size_t off = 0; off < o.len;) {
+                if (a->dq_count == MXRTC_PA_DGRAM_QUEUE) {
+                    a->ctr.dropped_datagrams++;
+                    break;
+                }
+                size_t n = o.len - off < MXRTC_PA_DGRAM_MAX ? o.len - off : MXRTC_PA_DGRAM_MAX;
+                pa_dgram *d = &a->dq[(a->dq_head + a->dq_count++) % MXRTC_PA_DGRAM_QUEUE];
+                d->stream = true;
+                d->from = o.from;
+                d->to = o.to;
+                d->len = n;
+                memcpy(d->data, o.data + off, n);
+                off += n;
+            }
         }
     }
 }
@@ -308,6 +324,12 @@ mxrtc_call_peer_factory mxrtc_peer_adapter_factory_get(mxrtc_peer_adapter_factor
     return pf;
 }
 
+void mxrtc_peer_adapter_factory_set_template(mxrtc_peer_adapter_factory *f, const mxrtc_peer_config *cfg) {
+    const mxrtc_allocator *keep = f->cfg.allocator;
+    f->cfg = *cfg;
+    f->cfg.allocator = keep;
+}
+
 void mxrtc_peer_adapter_factory_set_time(mxrtc_peer_adapter_factory *f, mxrtc_time_us now) { f->now = now; }
 
 mxrtc_peer_adapter *mxrtc_peer_adapter_find(mxrtc_peer_adapter_factory *f, const char *call_id) {
@@ -338,7 +360,7 @@ int mxrtc_peer_adapter_poll(mxrtc_peer_adapter *a, mxrtc_time_us now, mxrtc_peer
         a->dq_head = (a->dq_head + 1) % MXRTC_PA_DGRAM_QUEUE;
         a->dq_count--;
         memset(out, 0, sizeof *out);
-        out->kind = MXRTC_PEER_OUT_DATAGRAM;
+        out->kind = d->stream ? MXRTC_PEER_OUT_STREAM : MXRTC_PEER_OUT_DATAGRAM;
         out->from = d->from;
         out->to = d->to;
         out->data = d->data;   /* the slot is only rewritten by a later op */

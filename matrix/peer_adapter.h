@@ -52,6 +52,9 @@ int mxrtc_peer_adapter_factory_new(mxrtc_peer_adapter_factory **out, const mxrtc
 void mxrtc_peer_adapter_factory_free(mxrtc_peer_adapter_factory *f);
 /* What mxrtc_call_manager_config.peer takes. */
 mxrtc_call_peer_factory mxrtc_peer_adapter_factory_get(mxrtc_peer_adapter_factory *f);
+/* Replaces the template of peers opened from now on (copied; its strings
+ * must outlive the factory or the next call; the allocator stays). */
+void mxrtc_peer_adapter_factory_set_template(mxrtc_peer_adapter_factory *f, const mxrtc_peer_config *cfg);
 /* The clock the next ops run at. */
 void mxrtc_peer_adapter_factory_set_time(mxrtc_peer_adapter_factory *f, mxrtc_time_us now);
 /* The adapter of call_id (the newest open one, or a closed one still
@@ -75,8 +78,8 @@ bool mxrtc_peer_adapter_closed(const mxrtc_peer_adapter *a);
  * While any slot is free or finished, an unfinished teardown is never cut. */
 bool mxrtc_peer_adapter_teardown_done(const mxrtc_peer_adapter *a);
 
-/* The queued datagrams, then mxrtc_peer_poll(). Signalling events are also
- * copied for report(). */
+/* The queued datagrams and TURN stream bytes (STREAM outputs), then
+ * mxrtc_peer_poll(). Signalling events are also copied for report(). */
 int mxrtc_peer_adapter_poll(mxrtc_peer_adapter *a, mxrtc_time_us now, mxrtc_peer_output *out);
 /* Feeds the oldest queued signalling event to cm (peer_candidate,
  * peer_gathering_done, peer_state): its result, or MXRTC_ERR_AGAIN when

@@ -72,6 +72,8 @@ int mxrtc_net_thread_start(mxrtc_net_thread *t, void (*fn)(void *), void *arg);
 void mxrtc_net_thread_join(mxrtc_net_thread *t);
 /* The calling thread will not be joined: its resources go when it returns. */
 void mxrtc_net_thread_detach_self(void);
+/* Thread t will not be joined (it may have returned already). */
+void mxrtc_net_thread_detach(mxrtc_net_thread *t);
 /* true if the calling thread is t. */
 bool mxrtc_net_thread_is_self(const mxrtc_net_thread *t);
 int mxrtc_net_mutex_init(mxrtc_net_mutex *m);
@@ -82,6 +84,11 @@ int mxrtc_net_cond_init(mxrtc_net_cond *c);
 void mxrtc_net_cond_destroy(mxrtc_net_cond *c);
 void mxrtc_net_cond_wait(mxrtc_net_cond *c, mxrtc_net_mutex *m);
 void mxrtc_net_cond_broadcast(mxrtc_net_cond *c);
+
+/* Resolves a DNS name with the system resolver (getaddrinfo; it may block
+ * for seconds: not on the I/O thread). An IPv4 address if there is one,
+ * else IPv6; port 0. MXRTC_ERR_NOT_FOUND. */
+int mxrtc_net_resolve_name(const char *name, mxrtc_addr *out);
 
 /* One address of one interface, as the OS reports it. */
 typedef struct mxrtc_net_raw_iface {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -296,6 +297,10 @@ void mxrtc_net_thread_detach_self(void) {
     (void)pthread_detach(pthread_self());
 }
 
+void mxrtc_net_thread_detach(mxrtc_net_thread *t) {
+    (void)pthread_detach(*(pthread_t *)(void *)t->opaque);
+}
+
 bool mxrtc_net_thread_is_self(const mxrtc_net_thread *t) {
     return t != NULL && current_thread == t;
 }
@@ -371,4 +376,21 @@ int mxrtc_net_platform_ifaddrs(bool (*fn)(void *user, const mxrtc_net_raw_iface 
     }
     freeifaddrs(list);
     return MXRTC_OK;
+}
+
+int mxrtc_net_resolve_name(const char *name, mxrtc_addr *out) {
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res) return MXRTC_ERR_NOT_FOUND;
+    /* IPv4 first: a TURN server's IPv4 address works from dual-stack and
+     * IPv4-only hosts alike. */
+    bool found = false;
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (const struct addrinfo *ai = res; ai && !found; ai = ai->ai_next)
+            if ((pass == 0) == (ai->ai_family == AF_INET) && from_sockaddr(ai->ai_addr, out)) found = true;
+    freeaddrinfo(res);
+    if (found) out->port = 0;
+    return found ? MXRTC_OK : MXRTC_ERR_NOT_FOUND;
 }

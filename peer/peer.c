@@ -677,3 +677,28 @@ int mxrtc_peer_input_check(const mxrtc_peer *p) {
     return p->closed ? MXRTC_ERR_CLOSED : MXRTC_OK;
 }
 void mxrtc_peer_settle(mxrtc_peer *p, mxrtc_time_us now) { settle(p, now); }
+
+/* ---- routing aids (peer.h) ---------------------------------------------- */
+
+bool mxrtc_peer_has_local_ufrag(const mxrtc_peer *p, const char *ufrag, size_t len) {
+    return p && !p->closed && p->ice && mxrtc_ice_agent_has_local_ufrag(p->ice, ufrag, len);
+}
+
+int mxrtc_peer_remote_rank(const mxrtc_peer *p, const mxrtc_addr *remote) {
+    return p && !p->closed && p->ice ? mxrtc_ice_agent_remote_rank(p->ice, remote) : 0;
+}
+
+bool mxrtc_peer_knows_ssrc(const mxrtc_peer *p, uint32_t ssrc) {
+    if (!p || p->closed || ssrc == 0) return false;
+    const uint32_t known[] = {p->audio_sec.remote_ssrc, p->audio_sec.remote_rtx_ssrc, p->video_sec.remote_ssrc,
+                              p->video_sec.remote_rtx_ssrc, p->arx.started ? p->arx.ssrc : 0,
+                              p->vrx.started ? p->vrx.ssrc : 0, p->atx.ssrc, p->atx.rtx_ssrc, p->vtx.ssrc,
+                              p->vtx.rtx_ssrc};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i] == ssrc) return true;
+    return false;
+}
+
+bool mxrtc_peer_dtls_connected(const mxrtc_peer *p) {
+    return p && p->dtls_state == MXRTC_DTLS_STATE_CONNECTED;
+}

@@ -249,4 +249,14 @@ void mxrtc_peer_handle_rtcp(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *dat
  * picture is then BT.601 limited range). For tools that measure colours. */
 int mxrtc_peer_video_colour_space(const mxrtc_peer *p, uint8_t out[4]);
 
+/* Internal routing aids for hosts whose calls share sockets (matrix/calls):
+ * the ICE agent's mxrtc_ice_agent_has_local_ufrag / _remote_rank, false / 0
+ * before the agent exists or after close. */
+bool mxrtc_peer_has_local_ufrag(const mxrtc_peer *p, const char *ufrag, size_t len);
+int mxrtc_peer_remote_rank(const mxrtc_peer *p, const mxrtc_addr *remote);
+/* ssrc is one of the remote's (signalled or received) or one of ours (RTCP
+ * reports about our streams). */
+bool mxrtc_peer_knows_ssrc(const mxrtc_peer *p, uint32_t ssrc);
+bool mxrtc_peer_dtls_connected(const mxrtc_peer *p);
+
 #endif

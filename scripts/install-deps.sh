@@ -24,6 +24,8 @@ PKGS=(
   openssl
   # tests/synapse/synapse.sh: Synapse itself comes from PyPI into a cached venv
   python3 python3-venv curl
+  # tests/tools/test_call_tool.sh: reads the JSON lines of `mxrtc call`/`answer`
+  jq
 )
 if [[ "${1:-}" == "--interop" || "${1:-}" == "--bench" ]]; then
   PKGS+=(chromium)

@@ -12,7 +12,8 @@
  * what arrived, the round-trip time through the server, and deallocates.
  * mxrtc peer --offer|--answer [options]: one side of a call with JSON-lines
  * signalling on stdin/stdout (tools/peer_mode.c, docs/interop.md).
- * The Matrix modes come with their issue.
+ * mxrtc call ROOM / mxrtc answer [ROOM] [options]: the command as a Matrix
+ * client placing or answering a 1:1 call (tools/call_mode.c, docs/call_tool.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <netdb.h>
@@ -26,6 +27,7 @@
 #include "net/clock.h"
 #include "net/turn_socket.h"
 #include "stun/turn_uri.h"
+#include "tools/call_mode.h"
 #include "tools/peer_mode.h"
 
 typedef struct side {
@@ -48,6 +50,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: mxrtc version\n"
             "       mxrtc peer --offer|--answer [options]   (mxrtc peer --help)\n"
+            "       mxrtc call ROOM [options]               place a Matrix call (mxrtc call --help)\n"
+            "       mxrtc answer [ROOM] [options]           answer a Matrix call (mxrtc answer --help)\n"
             "       mxrtc turn-demo --uri turn:HOST[:PORT][?transport=udp|tcp] --user USER --pass PASS\n"
             "                       [--ca FILE] [--tls-name NAME] [--count N]\n");
 }
@@ -292,6 +296,13 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "turn-demo")) return turn_demo(argc - 2, argv + 2);
     if (!strcmp(argv[1], "peer")) return mxrtc_peer_mode(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "call")) return mxrtc_call_mode(1, argc - 2, argv + 2);
+    if (!strcmp(argv[1], "answer")) return mxrtc_call_mode(0, argc - 2, argv + 2);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage();
+        mxrtc_call_mode_usage();
+        return 0;
+    }
     usage();
     return 2;
 }

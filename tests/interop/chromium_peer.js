@@ -21,16 +21,11 @@
 // stderr only.
 'use strict';
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const readline = require('readline');
-const { launchChromium } = require('./chromium_launch');
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  process.stderr.write('chromium_peer: playwright-core is missing: run `npm ci --prefix tests/interop` (scripts/test.sh does)\n');
-  process.exit(1);
-}
+const { loadPlaywright, launchChromium, routePage, MEASURE_JS } = require('./chromium');
+const { chromium } = loadPlaywright('chromium_peer');
 
 function parseArgs(argv) {
   const o = { offer: false, answer: false, audioHz: 0, videoRgb: null, renegotiate: false,
@@ -99,17 +94,14 @@ process.on('SIGTERM', () => shutdown(143));
 process.on('SIGINT', () => shutdown(130));
 
 async function main() {
-  ({ browser, tmp } = await launchChromium(chromium, opts.mdns));
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mxrtc-chromium-'));
+  browser = await launchChromium(chromium, tmp, { mdns: opts.mdns });
   const page = browser.pages()[0] || await browser.newPage();
   page.on('console', (m) => log(`console: ${m.text()}`));
   page.on('pageerror', (e) => log(`page error: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const u = route.request().url();
-    if (u === PAGE_URL) return route.fulfill({ status: 200, contentType: 'text/html', body: HTML });
-    if (u === 'http://localhost:9/page.js')
-      return route.fulfill({ status: 200, contentType: 'text/javascript',
-                             body: fs.readFileSync(path.join(__dirname, 'page.js'), 'utf8') });
-    return route.abort();
+  await routePage(page, PAGE_URL, HTML, {
+    'http://localhost:9/media_measure.js': MEASURE_JS,
+    'http://localhost:9/page.js': path.join(__dirname, 'page.js'),
   });
   await page.exposeFunction('mxSend', (o) => { if (!exiting) out(o); });
   await page.exposeFunction('mxLog', (s) => log(s));
@@ -118,6 +110,7 @@ async function main() {
                 renegotiate: opts.renegotiate, relayOnly: opts.relayOnly, turn: opts.turn,
                 turnUser: opts.turnUser, turnPass: opts.turnPass, timeoutMs: opts.timeout * 1000 };
   await page.evaluate((c) => { window.MX_CONFIG = c; }, cfg);
+  await page.addScriptTag({ url: 'http://localhost:9/media_measure.js' });
   await page.addScriptTag({ url: 'http://localhost:9/page.js' });
 
   let sawLocalMdns = false;

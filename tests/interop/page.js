@@ -28,29 +28,11 @@
   let audioTrack = null;
   let videoTrack = null;
   if (cfg.audioHz) {
-    // A pure tone: the receiver finds its frequency again after Opus.
-    const osc = ac.createOscillator();
-    osc.type = 'sine';
-    osc.frequency.value = cfg.audioHz;
-    const gain = ac.createGain();
-    gain.gain.value = 0.5;
-    const dst = ac.createMediaStreamDestination();
-    osc.connect(gain).connect(dst);
-    osc.start();
-    audioTrack = dst.stream.getAudioTracks()[0];
+    audioTrack = MxMedia.toneTrack(ac, cfg.audioHz);
     localStream.addTrack(audioTrack);
   }
   if (cfg.videoRgb) {
-    // A solid colour, repainted at 30 fps so the capture keeps producing
-    // frames (a canvas stream only captures frames when the canvas changes).
-    const c = document.createElement('canvas');
-    [c.width, c.height] = cfg.videoSize || [320, 240];
-    const g = c.getContext('2d');
-    const [r, gr, b] = cfg.videoRgb;
-    const paint = () => { g.fillStyle = `rgb(${r},${gr},${b})`; g.fillRect(0, 0, c.width, c.height); };
-    paint();
-    setInterval(paint, 33);
-    videoTrack = c.captureStream(30).getVideoTracks()[0];
+    videoTrack = MxMedia.colourTrack(cfg.videoRgb, cfg.videoSize);
     localStream.addTrack(videoTrack);
   }
 
@@ -149,87 +131,19 @@
     return remote[kind];
   }
 
-  // Dominant frequency: average the analyser's magnitude spectrum over a
-  // number of frames, take the peak bin and refine it by fitting a parabola
-  // to the log magnitudes of the peak and its neighbours (the Blackman window
-  // of AnalyserNode makes the main lobe close to a Gaussian, for which that
-  // fit is exact).
+  // Tone frequency and first audio (media_measure.js).
   async function measureAudio() {
-    const track = await waitTrack('audio');
-    const stream = new MediaStream([track]);
-    // Chrome only feeds a remote track into WebAudio once the track is also
-    // attached to a media element; keep that element muted.
-    const el = new Audio();
-    el.muted = true;
-    el.srcObject = stream;
-    el.play().catch(() => {});
-    const src = ac.createMediaStreamSource(stream);
-    const an = ac.createAnalyser();
-    an.fftSize = 16384;
-    an.smoothingTimeConstant = 0;
-    src.connect(an);
-    const td = new Float32Array(an.fftSize);
-    let firstMs = null;
-    const deadline = performance.now() + cfg.timeoutMs;
-    while (performance.now() < deadline) {
-      an.getFloatTimeDomainData(td);
-      let e = 0;
-      for (let i = 0; i < td.length; i++) e += td[i] * td[i];
-      if (Math.sqrt(e / td.length) > 0.01) { firstMs = performance.now() - tOffer; break; }
-      await sleep(5);
-    }
-    if (firstMs === null) return { first_audio_ms: null };
+    const meter = new MxMedia.AudioMeter(ac, await waitTrack('audio'));
+    const t = await meter.firstAudio(performance.now() + cfg.timeoutMs);
+    if (t === null) return { first_audio_ms: null };
+    const firstMs = t - tOffer;
     renegotiateWhenHeard();
-    // Let the whole FFT window fill with received signal, then average.
-    await sleep((an.fftSize / ac.sampleRate) * 1000 + 300);
-    const n = an.frequencyBinCount;
-    const acc = new Float64Array(n);
-    const fd = new Float32Array(n);
-    const frames = 12;
-    for (let k = 0; k < frames; k++) {
-      an.getFloatFrequencyData(fd);
-      for (let i = 0; i < n; i++) acc[i] += Math.pow(10, fd[i] / 20);
-      await sleep(60);
-    }
-    const binHz = ac.sampleRate / an.fftSize;
-    let best = -1;
-    for (let i = Math.ceil(50 / binHz); i < n - 1; i++) if (best < 0 || acc[i] > acc[best]) best = i;
-    const a = Math.log(acc[best - 1] + 1e-20), b = Math.log(acc[best] + 1e-20), c = Math.log(acc[best + 1] + 1e-20);
-    const den = a - 2 * b + c;
-    const delta = den !== 0 ? 0.5 * (a - c) / den : 0;
-    return { first_audio_ms: Math.round(firstMs), audio_hz: Math.round((best + delta) * binHz * 100) / 100 };
+    return { first_audio_ms: Math.round(firstMs), audio_hz: await meter.toneHz() };
   }
 
-  // Received colour: draw the remote video into a canvas and average every
-  // pixel, after a second of frames (the encoder starts coarse and converges).
+  // Received colour (media_measure.js).
   async function measureVideo() {
-    const track = await waitTrack('video');
-    const v = document.createElement('video');
-    v.muted = true;
-    v.autoplay = true;
-    v.playsInline = true;
-    v.srcObject = new MediaStream([track]);
-    document.body.appendChild(v);
-    v.play().catch(() => {});
-    const deadline = performance.now() + cfg.timeoutMs;
-    while (v.videoWidth === 0 && performance.now() < deadline) await sleep(20);
-    if (v.videoWidth === 0) return {};
-    await sleep(1500);
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    let rgb = null;
-    for (let k = 0; k < 3; k++) {
-      g.drawImage(v, 0, 0, c.width, c.height);
-      const px = g.getImageData(0, 0, c.width, c.height).data;
-      const s = [0, 0, 0];
-      for (let i = 0; i < px.length; i += 4) { s[0] += px[i]; s[1] += px[i + 1]; s[2] += px[i + 2]; }
-      const cnt = px.length / 4;
-      rgb = s.map((x) => Math.round(x / cnt));
-      await sleep(100);
-    }
-    return { video_rgb: rgb, video_size: [v.videoWidth, v.videoHeight] };
+    return MxMedia.measureColour(await waitTrack('video'), cfg.timeoutMs);
   }
 
   // Case 4: a voice call upgraded to video once the first audio is heard.

@@ -27,6 +27,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { NetnsPair, readEnvFile } = require('./netns');
 
 // ---- options ------------------------------------------------------------------
 const ALL_CASES = ['1', '2', '3', '4', '5a', '5b'];
@@ -63,74 +64,17 @@ const say = (s) => process.stdout.write(s + '\n');
 const diag = (s) => process.stderr.write(`run.js: ${s}\n`);
 const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
-// ---- network namespaces -------------------------------------------------------------------
-// Two namespaces joined by a veth pair with documentation-range addresses
-// (RFC 5737 198.51.100.0/24, and fd10::/64): the calls' packets, Chromium's
-// mDNS multicast and anything else stay inside them.
-const NS = { a: `mxia${process.pid}`, b: `mxib${process.pid}` };
-let nsUp = false;
-function ip(...args) { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }); }
-// Namespaces an earlier run left behind (killed with SIGKILL): ours are
-// named mxia<pid>/mxib<pid>; those whose driver pid is gone are removed,
-// with what still runs inside them (a browser, a coturn of case 3).
-function netnsSweep() {
-  let list = '';
-  try { list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }); } catch (e) { return; }
-  for (const line of list.split('\n')) {
-    const m = /^(mxi[ab](\d+))\b/.exec(line);
-    if (!m || Number(m[2]) === process.pid) continue;
-    try { process.kill(Number(m[2]), 0); continue; } catch (e) { /* driver gone */ }
-    let pids = '';
-    try { pids = execFileSync('ip', ['netns', 'pids', m[1]], { encoding: 'utf8' }); } catch (e) { /* none */ }
-    for (const pid of pids.split(/\s+/).filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch (e) { /* gone */ } }
-    try { ip('netns', 'del', m[1]); diag(`removed stale namespace ${m[1]}`); } catch (e) { diag(`stale ${m[1]}: ${e.message}`); }
-  }
-}
-function netnsUp() {
-  netnsSweep();
-  ip('netns', 'add', NS.a);
-  ip('netns', 'add', NS.b);
-  nsUp = true;
-  ip('link', 'add', NS.a, 'type', 'veth', 'peer', 'name', NS.b);
-  const side = [[NS.a, '198.51.100.1/24', 'fd10::1/64', '198.51.100.2', 'fd10::2'],
-                [NS.b, '198.51.100.2/24', 'fd10::2/64', '198.51.100.1', 'fd10::1']];
-  for (const [n, v4, v6, gw4, gw6] of side) {
-    ip('link', 'set', n, 'netns', n);
-    ip('-n', n, 'link', 'set', 'lo', 'up');
-    ip('-n', n, 'addr', 'add', v4, 'dev', n);
-    ip('-n', n, '-6', 'addr', 'add', v6, 'dev', n, 'nodad');
-    ip('-n', n, 'link', 'set', n, 'up');
-    // Multicast (mDNS, 224.0.0.251) leaves through the veth.
-    ip('-n', n, 'route', 'add', '224.0.0.0/4', 'dev', n);
-    // A default route: without media permission Chrome gathers only on the
-    // interface of the default route (it asks the kernel which local address
-    // would reach a public one). It points at the other namespace, which
-    // forwards nothing: nothing can leave.
-    ip('-n', n, 'route', 'add', 'default', 'via', gw4, 'dev', n);
-    ip('-n', n, '-6', 'route', 'add', 'default', 'via', gw6, 'dev', n);
-  }
-}
-function netnsDown() {
-  if (!nsUp) return;
-  nsUp = false;
-  for (const n of [NS.a, NS.b]) {
-    try { ip('netns', 'del', n); } catch (e) { diag(`ip netns del ${n}: ${e.message}`); }
-  }
-}
+// ---- network namespaces (netns.js) ---------------------------------------------------
+const pair = new NetnsPair('mxi', diag);
+const NS = { a: pair.a, b: pair.b };
+function netnsUp() { pair.up(); }
+function netnsDown() { pair.down(); }
 
 // ---- coturn (case 3) ------------------------------------------------------------------
 const COTURN_SH = path.resolve(__dirname, '../turn/coturn.sh');
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mxrtc-interop-'));
 let coturnDir = null;
 let coturnNs = null;
-function readEnvFile(file) {
-  const env = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
-}
 function coturnStart(ns) {
   if (!useNetns && o.coturnEnv) return readEnvFile(o.coturnEnv);
   coturnDir = path.join(tmpDir, 'coturn');

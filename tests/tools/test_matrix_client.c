@@ -433,6 +433,90 @@ static void join_escapes(void **state) {
     assert_int_equal(mxrtc_mxc_new(&cfg, &c), MXRTC_ERR_INVALID_ARGUMENT);
 }
 
+/* mxrtc_mxc_call_info_parse: ids, the SDP of invite/answer/negotiate, the
+ * first ufrag at a line start; wrong types and oversize fields left empty. */
+static void call_info(void **state) {
+    (void)state;
+    mxrtc_mxc_call_info ci;
+    const char *inv = "{\"call_id\":\"c1\",\"party_id\":\"DEV\",\"version\":\"1\",\"lifetime\":60000,"
+                      "\"offer\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\nx=a=ice-ufrag:no\\r\\n"
+                      "a=ice-ufrag:UF1\\r\\na=ice-pwd:p\\r\\na=ice-ufrag:UF2\\r\\n\"}}";
+    assert_int_equal(mxrtc_mxc_call_info_parse(inv, strlen(inv), &ci), MXRTC_OK);
+    assert_string_equal(ci.call_id, "c1");
+    assert_string_equal(ci.party_id, "DEV");
+    assert_string_equal(ci.sdp_type, "offer");
+    assert_string_equal(ci.ice_ufrag, "UF1");
+
+    const char *neg = "{\"call_id\":\"c1\",\"description\":{\"type\":\"answer\",\"sdp\":\"a=ice-ufrag:Z\"}}";
+    assert_int_equal(mxrtc_mxc_call_info_parse(neg, strlen(neg), &ci), MXRTC_OK);
+    assert_string_equal(ci.sdp_type, "answer");
+    assert_string_equal(ci.ice_ufrag, "Z");
+    assert_string_equal(ci.party_id, "");
+
+    const char *bad = "{\"call_id\":5,\"party_id\":[],\"answer\":{\"type\":1,\"sdp\":\"a=ice-ufrag:\\r\\n\"}}";
+    assert_int_equal(mxrtc_mxc_call_info_parse(bad, strlen(bad), &ci), MXRTC_OK);
+    assert_string_equal(ci.call_id, "");
+    assert_string_equal(ci.party_id, "");
+    assert_string_equal(ci.sdp_type, "");
+    assert_string_equal(ci.ice_ufrag, "");
+
+    /* Only len bytes are read: the object is cut short here. */
+    assert_int_equal(mxrtc_mxc_call_info_parse(inv, 10, &ci), MXRTC_ERR_MALFORMED);
+    assert_int_equal(mxrtc_mxc_call_info_parse("[1]", 3, &ci), MXRTC_ERR_MALFORMED);
+    assert_int_equal(mxrtc_mxc_call_info_parse("{}", MXRTC_MXC_MAX_CONTENT + 1, &ci), MXRTC_ERR_LIMIT);
+
+    char big[600];
+    memset(big, 'x', sizeof big);
+    char json[800];
+    snprintf(json, sizeof json, "{\"call_id\":\"%.*s\"}", (int)sizeof big, big);
+    assert_int_equal(mxrtc_mxc_call_info_parse(json, strlen(json), &ci), MXRTC_OK);
+    assert_string_equal(ci.call_id, "");
+}
+
+/* One timeline event of the history sync below: type, sender, call_id, party_id. */
+#define HEV(type, sender, id, party, i)                                                                   \
+    "{\"type\":\"" type "\",\"sender\":\"" sender "\",\"event_id\":\"$e" i "\",\"content\":{\"call_id\":\"" id \
+    "\",\"party_id\":\"" party "\",\"version\":\"1\"}}"
+
+/* mxrtc_mxc_sync_finished_calls: a call whose invite and end (a hangup or
+ * reject from anyone, an answer from this very device) are both in the
+ * batch is marked, all its events; calls that still ring, calls answered by
+ * another device and calls whose invite came in an earlier batch are not. */
+static void finished_calls(void **state) {
+    (void)state;
+    static const char sync[] =
+        "{\"next_batch\":\"n\",\"rooms\":{\"join\":{\"!r:mxrtc.test\":{\"timeline\":{\"events\":["
+        "{\"type\":\"m.room.member\",\"sender\":\"@bob:t\",\"state_key\":\"@bob:t\",\"event_id\":\"$m\","
+        "\"content\":{\"membership\":\"join\"}},"                                   /* 0 kept */
+        HEV("m.call.invite", "@alice:t", "A", "AD", "1") ","                      /* 1 A: hung up */
+        HEV("m.call.candidates", "@alice:t", "A", "AD", "2") ","                  /* 2 */
+        HEV("m.call.invite", "@alice:t", "B", "AD", "3") ","                      /* 3 B: we answered */
+        HEV("m.call.answer", "@bob:t", "B", "DEV", "4") ","                       /* 4 */
+        HEV("m.call.invite", "@alice:t", "C", "AD", "5") ","                      /* 5 C: another device */
+        HEV("m.call.answer", "@bob:t", "C", "OTHER", "6") ","                     /* 6 */
+        HEV("m.call.invite", "@alice:t", "D", "AD", "7") ","                      /* 7 D: rings */
+        HEV("m.call.hangup", "@alice:t", "E", "AD", "8") ","                      /* 8 E: invite earlier */
+        HEV("m.call.hangup", "@alice:t", "A", "AD", "9") ","                      /* 9 */
+        HEV("m.call.invite", "@alice:t", "F", "AD", "10") ","                     /* 10 F: rejected */
+        HEV("m.call.reject", "@bob:t", "F", "OTHER", "11")                        /* 11 */
+        "]}}}}}";
+    mxrtc_mxc_sync s;
+    assert_int_equal(mxrtc_mxc_sync_parse(sync, strlen(sync), &s), MXRTC_OK);
+    assert_int_equal(s.n_events, 12);
+    bool skip[12] = {false};
+    assert_int_equal(mxrtc_mxc_sync_finished_calls(&s, "@bob:t", "DEV", skip), 7);
+    static const bool want[12] = {false, true, true, true, true, false, false, false, false, true, true, true};
+    for (size_t i = 0; i < 12; i++) assert_int_equal(skip[i], want[i]);
+    /* Another device of ours: its answer to B does not end B here. */
+    memset(skip, 0, sizeof skip);
+    assert_int_equal(mxrtc_mxc_sync_finished_calls(&s, "@bob:t", "ELSE", skip), 5);
+    assert_false(skip[3]);
+    assert_false(skip[4]);
+    mxrtc_mxc_sync_clear(&s);
+    mxrtc_mxc_sync empty = {0};
+    assert_int_equal(mxrtc_mxc_sync_finished_calls(&empty, "@bob:t", "DEV", NULL), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(send_429_retry_after),
@@ -446,6 +530,8 @@ int main(void) {
         cmocka_unit_test(sync_parse_edges),
         cmocka_unit_test(turn_server),
         cmocka_unit_test(join_escapes),
+        cmocka_unit_test(call_info),
+        cmocka_unit_test(finished_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,11 @@ int mxrtc_mxc_new(const mxrtc_mxc_config *cfg, mxrtc_mxc **out) {
     /* Transaction ids are scoped to the access token (spec "Transaction
      * identifiers"), which outlives this process: the prefix makes a new run's
      * ids differ from an earlier run's with the same token. */
-    snprintf(c->txn_prefix, sizeof c->txn_prefix, "mxrtc%lld.%ld", (long long)time(NULL), (long)getpid());
+    /* The object count keeps the prefixes of two clients made in the same
+     * second by one process apart (mxrtc_mxc_share_session). */
+    static unsigned objects;
+    unsigned serial = __atomic_fetch_add(&objects, 1, __ATOMIC_RELAXED);
+    snprintf(c->txn_prefix, sizeof c->txn_prefix, "mxrtc%lld.%ld.%u", (long long)time(NULL), (long)getpid(), serial);
     *out = c;
     return MXRTC_OK;
 }
@@ -81,6 +85,17 @@ int mxrtc_mxc_set_token(mxrtc_mxc *c, const char *access_token) {
     if (!c || !access_token || !*access_token)
         return MXRTC_ERR_INVALID_ARGUMENT;
     return copy_bounded(c->token, sizeof c->token, access_token);
+}
+
+int mxrtc_mxc_share_session(mxrtc_mxc *dst, const mxrtc_mxc *src) {
+    if (!dst || !src || dst == src)
+        return MXRTC_ERR_INVALID_ARGUMENT;
+    if (!src->token[0])
+        return MXRTC_ERR_STATE;
+    memcpy(dst->token, src->token, sizeof dst->token);
+    memcpy(dst->user_id, src->user_id, sizeof dst->user_id);
+    memcpy(dst->device_id, src->device_id, sizeof dst->device_id);
+    return MXRTC_OK;
 }
 
 const char *mxrtc_mxc_user_id(const mxrtc_mxc *c) { return c ? c->user_id : ""; }
@@ -466,7 +481,7 @@ int mxrtc_mxc_sync_poll(mxrtc_mxc *c, const char *since, uint32_t timeout_ms, mx
         MXRTC_LOGW(c->lg, MOD, "sync: bad response (%s)", mxrtc_strerror(rc));
     resp_free(&r);
     if (rc == MXRTC_OK)
-        MXRTC_LOGD(c->lg, MOD, "sync: %zu events, %zu invites", out->n_events, out->n_invited);
+        MXRTC_LOGD(c->lg, MOD, "sync: %zu events, %zu invites, next %s", out->n_events, out->n_invited, out->next_batch);
     return rc;
 }
 

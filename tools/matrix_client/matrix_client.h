@@ -15,6 +15,7 @@
 #ifndef MXRTC_TOOLS_MATRIX_CLIENT_H
 #define MXRTC_TOOLS_MATRIX_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,11 @@ void mxrtc_mxc_free(mxrtc_mxc *c);
 /* Uses an existing access token (copied; wiped on free). The user id is
  * learnt with mxrtc_mxc_whoami. */
 int mxrtc_mxc_set_token(mxrtc_mxc *c, const char *access_token);
+/* Gives dst the session of src (access token, user id, device id), for a
+ * second client object on another thread (each object is single-threaded;
+ * the token is copied without passing through the caller). Transaction ids
+ * stay distinct per object. MXRTC_ERR_STATE if src is not logged in. */
+int mxrtc_mxc_share_session(mxrtc_mxc *dst, const mxrtc_mxc *src);
 /* m.login.password with a user id or localpart. On success the client holds
  * the token, user id and device id. MXRTC_ERR_AUTH on 403, MXRTC_ERR_REMOTE on
  * another error status, MXRTC_ERR_MALFORMED on a bad body. */
@@ -151,6 +157,35 @@ void mxrtc_mxc_sync_clear(mxrtc_mxc_sync *s);
  * sync). The filter keeps m.call.* and m.room.member in timelines, drops
  * presence and account data. timeout_ms is the server's long-poll time. */
 int mxrtc_mxc_sync_poll(mxrtc_mxc *c, const char *since, uint32_t timeout_ms, mxrtc_mxc_sync *out);
+
+/* ---- m.call.* content, as the call tool reads it --------------------------- */
+
+/* The few fields of an m.call.* event's content that `mxrtc call`/`answer`
+ * look at themselves (mxrtc_calls reads the rest): the call and party ids,
+ * and of the SDP in "offer" (m.call.invite), "answer" (m.call.answer) or
+ * "description" (m.call.negotiate) its type and first a=ice-ufrag (RFC 8839
+ * §5.4), to see ICE restarts. */
+typedef struct mxrtc_mxc_call_info {
+    char call_id[MXRTC_MXC_ID_MAX];    /* "" if absent, not a string or too long */
+    char party_id[MXRTC_MXC_ID_MAX];   /* the same */
+    char sdp_type[16];                 /* "offer", "answer" (as sent; "" if none) */
+    char ice_ufrag[MXRTC_MXC_ID_MAX];  /* "" if none or too long */
+} mxrtc_mxc_call_info;
+
+/* Parses content (len bytes, need not be NUL-terminated). MXRTC_OK (fields
+ * missing or of the wrong type are left ""), MXRTC_ERR_MALFORMED when it is
+ * not a JSON object, MXRTC_ERR_LIMIT when len > MXRTC_MXC_MAX_CONTENT. */
+int mxrtc_mxc_call_info_parse(const char *content, size_t len, mxrtc_mxc_call_info *out);
+
+/* Calls that begin and end within one /sync answer (history, mostly): the
+ * answer holds the call's m.call.invite and also its end, an m.call.hangup
+ * or m.call.reject from anyone, or an m.call.answer / m.call.select_answer
+ * sent by the device (user_id, device_id) itself, an earlier run of it.
+ * skip (s->n_events entries, set by the caller to false) gets true for every
+ * m.call.* event of such a call. Returns how many were marked, or
+ * MXRTC_ERR_NO_MEMORY (nothing marked). */
+int mxrtc_mxc_sync_finished_calls(const mxrtc_mxc_sync *s, const char *user_id, const char *device_id,
+                                  bool *skip);
 
 /* ---- /voip/turnServer ----------------------------------------------------- */
 
