@@ -3,7 +3,8 @@
  * script read from the input: raw datagrams, authenticated checks and
  * responses built with the agent's real credentials (so the fuzzer reaches
  * the paths behind MESSAGE-INTEGRITY), candidate lines, timeouts on a
- * synthetic clock, restarts and mDNS answers. After every input the agent
+ * synthetic clock, restarts, mDNS answers and close (the TURN teardown;
+ * inputs after it may be refused with MXRTC_ERR_CLOSED, never crash). After every input the agent
  * is drained as the drain rule requires; the output count per drain is
  * bounded and deadlines never go backwards past the clock forever.
  *
@@ -145,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         mxrtc_addr local = (sel & 0x80) ? l6 : l4, remote = pick_addr(sel);
         uint8_t buf[512];
         int rc = MXRTC_OK;
-        switch (op % 13) {
+        switch (op % 14) {
         case 0: /* raw datagram */
             rc = mxrtc_ice_agent_handle_datagram(f.a, f.now, &local, &remote, arg, len);
             break;
@@ -202,6 +203,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 12:
             rc = mxrtc_ice_agent_stream_closed(f.a, f.now, &tcp.addr);
             if (rc == MXRTC_ERR_NOT_FOUND) rc = MXRTC_OK;
+            break;
+        case 13: /* the session ends: TURN deallocations, then only the servers' answers count */
+            rc = mxrtc_ice_agent_close(f.a, f.now);
             break;
         case 10: /* application data on the selected pair */
             rc = mxrtc_ice_agent_send(f.a, f.now, arg, len);

@@ -31,6 +31,17 @@
 #define RTO_MIN 500000         /* §14.3: RTO >= 500 ms */
 #define CHECK_RM 4             /* after a check's last transmission, wait 4 RTOs */
 #define HOLD_MAX 8             /* application datagrams held until a pair is valid */
+/* Teardown bound: how long mxrtc_ice_agent_close() waits for the answers
+ * to its deallocations (RFC 8656 §7.2: a Refresh with LIFETIME 0). Over
+ * UDP that is three transmissions (0, 0.5 s, 1.5 s with RTO 500 ms,
+ * RFC 8489 §6.2.1); an unanswered allocation then simply expires on the
+ * server. Browsers give up as quickly: closing must not hang a hang-up. */
+#define CLOSE_BOUND 2000000
+/* When the session's last datagrams (RTCP BYE, DTLS close_notify) went out
+ * through our own relay just before close, the deallocation waits this
+ * long: sent at once it can overtake them (UDP may reorder) and the server
+ * would drop them with the allocation. Well within the bound. */
+#define DEALLOC_HEADSTART 50000
 
 typedef enum pstate { P_FROZEN, P_WAITING, P_INPROGRESS, P_SUCCEEDED, P_FAILED } pstate;
 
@@ -176,6 +187,11 @@ struct mxrtc_ice_agent {
     int stream_out;            /* turn index whose sbuf the last poll returned, -1 */
     bool must_drain;
     mxrtc_ice_stats stats;
+
+    /* Teardown (mxrtc_ice_agent_close): only the TURN clients run. */
+    bool closing, close_done;
+    mxrtc_time_us close_deadline;
+    mxrtc_time_us dealloc_at;  /* deallocations start then (DEALLOC_HEADSTART) */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -701,7 +717,13 @@ static mxrtc_time_us consent_jitter(mxrtc_ice_agent *a) {
     return base * 8 / 10 + (base * 4 / 10) * (r % 1001) / 1000;
 }
 
+static void run_closing(mxrtc_ice_agent *a, mxrtc_time_us now);
+
 static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
+    if (a->closing) {
+        run_closing(a, now);
+        return;
+    }
     /* Check transactions: retransmit or time out (§14.3, RFC 8489 §6.2.1). */
     for (size_t i = 0; i < a->np; i++) {
         pair *p = &a->pairs[i];
@@ -783,6 +805,16 @@ static void run(mxrtc_ice_agent *a, mxrtc_time_us now) {
 static mxrtc_time_us deadline(const mxrtc_ice_agent *a) {
     mxrtc_time_us d = MXRTC_TIME_NEVER;
 #define MIN_D(t) do { mxrtc_time_us t_ = (t); if (t_ < d) d = t_; } while (0)
+    if (a->closing) {
+        /* Teardown: the TURN clients' timers, capped by the bound; nothing
+         * once it is over (the caller's sign that it may stop). */
+        if (a->close_done) return MXRTC_TIME_NEVER;
+        for (size_t i = 0; i < a->nturns; i++)
+            if (a->turns[i].started) MIN_D(a->turns[i].deadline);
+        if (a->dealloc_at > a->now) MIN_D(a->dealloc_at);
+        MIN_D(a->close_deadline);
+        return d;
+    }
     for (size_t i = 0; i < a->np; i++)
         MIN_D(mxrtc_stun_ctrans_deadline(&a->pairs[i].t.ct));
     for (size_t i = 0; i < a->ng; i++)
@@ -807,12 +839,21 @@ static mxrtc_time_us deadline(const mxrtc_ice_agent *a) {
 
 /* ---- the drain rule ---------------------------------------------------- */
 
-static int begin_input(mxrtc_ice_agent *a, mxrtc_time_us now) {
+/* The inputs that still work while the agent tears down (time, and what
+ * the TURN servers send) until the teardown is over; every other input
+ * after mxrtc_ice_agent_close() is MXRTC_ERR_CLOSED. */
+static int begin_teardown_input(mxrtc_ice_agent *a, mxrtc_time_us now) {
     if (!a) return MXRTC_ERR_INVALID_ARGUMENT;
+    if (a->close_done) return MXRTC_ERR_CLOSED;
     if (a->must_drain) return MXRTC_ERR_STATE;
     a->must_drain = true;
     if (now > a->now) a->now = now;
     return MXRTC_OK;
+}
+
+static int begin_input(mxrtc_ice_agent *a, mxrtc_time_us now) {
+    if (a && a->closing) return MXRTC_ERR_CLOSED;
+    return begin_teardown_input(a, now);
 }
 
 /* ---- public: life cycle ------------------------------------------------ */
@@ -1431,6 +1472,7 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
                 t->allocated = true;
                 t->done = true;
                 t->relayed = o.relayed;
+                if (a->closing) break;   /* run_closing releases it at once */
                 /* RFC 8445 §5.1.1.2: the relayed candidate is its own base. */
                 uint32_t lp = mxrtc_ice_local_preference((mxrtc_family)o.relayed.family, 0, 0);
                 size_t before = a->nlc;
@@ -1451,7 +1493,12 @@ static void drain_turn(mxrtc_ice_agent *a, turn_srv *t) {
             case MXRTC_TURN_EV_ALLOCATION_LOST:
                 t->allocated = false;
                 break;
+            case MXRTC_TURN_EV_DEALLOCATED:
+                t->allocated = false;
+                if (o.error == 0) a->stats.turn_deallocated++;   /* the server confirmed it */
+                break;
             case MXRTC_TURN_EV_DATA:
+                if (a->closing) break;   /* the session is over */
                 if (mxrtc_stun_is_message(o.data, o.len)) {
                     if (nstash == 2 || o.len > MSG_MAX) {
                         a->stats.rejected++;
@@ -1492,12 +1539,13 @@ int mxrtc_ice_agent_handle_datagram(mxrtc_ice_agent *a, mxrtc_time_us now, const
         if (!t->started || t->transport != MXRTC_TURN_UDP || !addr_eq(remote, &t->server) ||
             !addr_eq(local, &t->base))
             continue;
-        int rc = begin_input(a, now);
+        int rc = begin_teardown_input(a, now);
         if (rc != MXRTC_OK) return rc;
         if (mxrtc_turn_client_handle_input(t->c, now, data, len) == MXRTC_OK) drain_turn(a, t);
         run(a, now);
         return MXRTC_OK;
     }
+    if (a->closing) return MXRTC_ERR_CLOSED;   /* only the TURN servers still talk to us */
     if (!mxrtc_stun_is_message(data, len)) return MXRTC_ERR_MALFORMED;
     int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
@@ -1570,7 +1618,7 @@ int mxrtc_ice_agent_handle_stream(mxrtc_ice_agent *a, mxrtc_time_us now, const m
     if (!a || !server || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
     turn_srv *t = stream_turn(a, server);
     if (!t) return MXRTC_ERR_NOT_FOUND;
-    int rc = begin_input(a, now);
+    int rc = begin_teardown_input(a, now);
     if (rc != MXRTC_OK) return rc;
     if (t->started && mxrtc_turn_client_handle_input(t->c, now, data, len) == MXRTC_OK) drain_turn(a, t);
     run(a, now);
@@ -1581,7 +1629,7 @@ int mxrtc_ice_agent_stream_closed(mxrtc_ice_agent *a, mxrtc_time_us now, const m
     if (!a || !server) return MXRTC_ERR_INVALID_ARGUMENT;
     turn_srv *t = stream_turn(a, server);
     if (!t) return MXRTC_ERR_NOT_FOUND;
-    int rc = begin_input(a, now);
+    int rc = begin_teardown_input(a, now);
     if (rc != MXRTC_OK) return rc;
     if (t->started && mxrtc_turn_client_handle_eof(t->c, now) == MXRTC_OK) drain_turn(a, t);
     t->done = true;
@@ -1593,6 +1641,7 @@ int mxrtc_ice_agent_stream_closed(mxrtc_ice_agent *a, mxrtc_time_us now, const m
 int mxrtc_ice_agent_send(mxrtc_ice_agent *a, mxrtc_time_us now, const uint8_t *data, size_t len) {
     if (!a || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
     if (len > MXRTC_ICE_SEND_MAX) return MXRTC_ERR_LIMIT;
+    if (a->closing) return MXRTC_ERR_CLOSED;
     int rc = begin_input(a, now);
     if (rc != MXRTC_OK) return rc;
     lcand from;
@@ -1612,10 +1661,68 @@ int mxrtc_ice_agent_send(mxrtc_ice_agent *a, mxrtc_time_us now, const uint8_t *d
 }
 
 int mxrtc_ice_agent_handle_timeout(mxrtc_ice_agent *a, mxrtc_time_us now) {
-    int rc = begin_input(a, now);
+    int rc = begin_teardown_input(a, now);
     if (rc != MXRTC_OK) return rc;
     run(a, now);
     return MXRTC_OK;
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+/* While closing: the TURN clients' timers, a deallocation for every
+ * allocation (also one that completes only now: the server holds a relay
+ * for it), and the end of the teardown once no deallocation or allocation
+ * is outstanding, or the bound has passed. */
+static void run_closing(mxrtc_ice_agent *a, mxrtc_time_us now) {
+    if (a->close_done) return;
+    bool pending = false;
+    for (size_t i = 0; i < a->nturns; i++) {
+        turn_srv *t = &a->turns[i];
+        if (!t->started) continue;
+        if (t->deadline <= now && mxrtc_turn_client_handle_timeout(t->c, now) == MXRTC_OK) drain_turn(a, t);
+        mxrtc_turn_state st = mxrtc_turn_client_state(t->c);
+        if (st == MXRTC_TURN_STATE_ALLOCATED && t->allocated && now < a->dealloc_at) {
+            pending = true;
+        } else if (st == MXRTC_TURN_STATE_ALLOCATED && t->allocated) {
+            /* RFC 8656 §7.2: Refresh with LIFETIME 0 deletes the allocation;
+             * over TCP/TLS it goes on the stream, which the caller closes
+             * only after the teardown. */
+            if (mxrtc_turn_client_deallocate(t->c, now) == MXRTC_OK) {
+                a->stats.turn_deallocations++;
+                drain_turn(a, t);
+            }
+            st = mxrtc_turn_client_state(t->c);
+        }
+        if (st == MXRTC_TURN_STATE_ALLOCATING || st == MXRTC_TURN_STATE_DEALLOCATING) pending = true;
+    }
+    if (!pending || now >= a->close_deadline) {
+        a->close_done = true;
+        MXRTC_LOGD(&a->cfg.logger, MOD, "teardown over (%s)", pending ? "bound reached" : "all released");
+    }
+}
+
+int mxrtc_ice_agent_close(mxrtc_ice_agent *a, mxrtc_time_us now) {
+    if (!a) return MXRTC_ERR_INVALID_ARGUMENT;
+    if (a->closing) return MXRTC_OK;
+    int rc = begin_input(a, now);
+    if (rc != MXRTC_OK) return rc;
+    a->closing = true;
+    a->close_deadline = a->now + CLOSE_BOUND;
+    /* Was data going through one of our allocations (the selected pair,
+     * or the valid pair used before nomination, §12.1)? */
+    lcand from;
+    mxrtc_addr to;
+    bool via_relay = data_path(a, &from, &to) && from.relayed && turn_for_relayed(a, &from.c.addr);
+    a->dealloc_at = via_relay ? a->now + DEALLOC_HEADSTART : a->now;
+    /* No more checks, consent, nomination or held data: the session is over. */
+    a->sel.active = false;
+    a->nheld = 0;
+    run_closing(a, a->now);
+    return MXRTC_OK;
+}
+
+bool mxrtc_ice_agent_close_done(const mxrtc_ice_agent *a) {
+    return a && a->close_done;
 }
 
 int mxrtc_ice_agent_restart(mxrtc_ice_agent *a, mxrtc_time_us now) {

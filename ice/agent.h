@@ -120,6 +120,8 @@ typedef struct mxrtc_ice_stats {
     uint64_t limit_hits;              /* candidates or pairs refused by a bound */
     uint64_t dropped_outputs;         /* datagrams dropped because the output queue was full */
     uint64_t relay_dropped;           /* sends through our TURN allocation refused (no permission yet) */
+    uint64_t turn_deallocations;      /* Refresh(LIFETIME 0) started by mxrtc_ice_agent_close */
+    uint64_t turn_deallocated;        /* ... of which the server confirmed (success response) */
 } mxrtc_ice_stats;
 
 /* Creates an agent with fresh local credentials and tie-breaker.
@@ -234,6 +236,23 @@ int mxrtc_ice_agent_handle_timeout(mxrtc_ice_agent *a, mxrtc_time_us now);
  * selected pair stays selected and keeps its consent checks (with the old
  * credentials) until a new pair is selected. */
 int mxrtc_ice_agent_restart(mxrtc_ice_agent *a, mxrtc_time_us now);
+
+/* Ends the session (the peer connection closed): no more checks, consent
+ * or candidates, and every TURN allocation (UDP, TCP, TLS) is released
+ * with a Refresh of LIFETIME 0 (RFC 8656 §7.2), also one whose Allocate
+ * succeeds only during the teardown. An input: drain afterwards. The
+ * caller keeps feeding handle_timeout, and the TURN servers' datagrams and
+ * stream bytes (handle_datagram / handle_stream / stream_closed), until
+ * mxrtc_ice_agent_close_done(): every deallocation answered (or failed), or
+ * 2 s passed (then the server lets the allocation expire). From then on
+ * the poll deadline is MXRTC_TIME_NEVER; close the TCP/TLS connections to
+ * the TURN servers then, not before (the Refresh travels on them). Other
+ * inputs after close, and every input after the teardown, give
+ * MXRTC_ERR_CLOSED (a non-TURN datagram included). A second close is
+ * MXRTC_OK and does nothing. */
+int mxrtc_ice_agent_close(mxrtc_ice_agent *a, mxrtc_time_us now);
+/* The teardown started by mxrtc_ice_agent_close is over. */
+bool mxrtc_ice_agent_close_done(const mxrtc_ice_agent *a);
 
 /* Next output; see mxrtc_ice_output. Always MXRTC_OK for a valid agent. */
 int mxrtc_ice_agent_poll(mxrtc_ice_agent *a, mxrtc_ice_output *out);

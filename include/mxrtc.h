@@ -369,7 +369,25 @@ MXRTC_API int mxrtc_peer_push_encoded(mxrtc_peer *p, mxrtc_time_us now, mxrtc_me
                                       int keyframe);
 
 /* Hang-up: RTCP BYE for our streams and a DTLS close_notify, then state
- * CLOSED. Drain afterwards to send them. Later inputs give MXRTC_ERR_CLOSED. */
+ * CLOSED, then the TURN allocations are released (RFC 8656 §7.2: a Refresh
+ * with LIFETIME 0 to every TURN server, on its TCP/TLS connection for
+ * turn:?transport=tcp and turns:), so the server frees the relay ports at
+ * once instead of after the allocation's lifetime (10 min). A remote
+ * close_notify starts the same teardown.
+ *
+ * What the host does after close: drain as usual (the DATAGRAM and STREAM
+ * outputs carry the BYE, close_notify and Refresh requests), then keep
+ * feeding mxrtc_peer_handle_timeout at the deadline and what the TURN
+ * servers send (mxrtc_peer_handle_datagram, mxrtc_peer_handle_stream)
+ * until a DEADLINE output says MXRTC_TIME_NEVER (or the stats' `closing`
+ * reads 0, for a host whose runner does the polling): the teardown is over
+ * (every deallocation answered, or 2 s passed; the deadlines in between
+ * are at most 2 s after the close). Only then close the peer's TCP/TLS
+ * connections to TURN servers and its sockets, and free it. During the
+ * teardown, datagrams other than STUN/ChannelData from a TURN server, and
+ * every other input, give MXRTC_ERR_CLOSED; after it, every input does.
+ * A host that frees the peer at once still works; the relays then expire
+ * on the server. */
 MXRTC_API int mxrtc_peer_close(mxrtc_peer *p, mxrtc_time_us now);
 
 /* ---- outputs ---- */
@@ -456,6 +474,9 @@ typedef struct mxrtc_peer_stats {
     uint64_t srtp_failures;       /* SRTP/SRTCP that did not authenticate or replayed */
     uint64_t dropped_outputs;     /* outputs lost to a full queue */
     mxrtc_stream_stats audio_out, audio_in, video_out, video_in;
+    int closing;                  /* 1 while the teardown after close runs (TURN deallocations,
+                                     see mxrtc_peer_close), 0 before the close and once it is over:
+                                     for hosts that do not see the deadlines (net/ runner) */
 } mxrtc_peer_stats;
 
 /* Fills *st (st->size set by the caller). MXRTC_ERR_INVALID_ARGUMENT. */

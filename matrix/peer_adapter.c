@@ -29,6 +29,7 @@ struct mxrtc_peer_adapter {
     mxrtc_peer *peer;
     char call_id[MXRTC_MX_ID_MAX + 1];
     bool closed;
+    bool teardown_done;      /* closed, and the peer's deadline came back NEVER (mxrtc_peer_close) */
     bool had_video;          /* a video section exists in the session */
     bool applied_once;       /* a local description was applied: ICE runs */
     bool offer_unapplied;    /* our renegotiation offer is created, not yet applied */
@@ -96,7 +97,11 @@ static void drain_into_queues(mxrtc_peer_adapter *a) {
     mxrtc_time_us now = a->f->now;
     for (;;) {
         mxrtc_peer_output o;
-        if (mxrtc_peer_poll(a->peer, now, &o) != MXRTC_OK || o.kind == MXRTC_PEER_OUT_DEADLINE) return;
+        if (mxrtc_peer_poll(a->peer, now, &o) != MXRTC_OK) return;
+        if (o.kind == MXRTC_PEER_OUT_DEADLINE) {
+            if (a->closed && o.deadline == MXRTC_TIME_NEVER) a->teardown_done = true;
+            return;
+        }
         if (o.kind == MXRTC_PEER_OUT_DATAGRAM) {
             if (a->dq_count == MXRTC_PA_DGRAM_QUEUE || o.len > MXRTC_PA_DGRAM_MAX) {
                 a->ctr.dropped_datagrams++;
@@ -242,8 +247,9 @@ static int op_set_mute(void *peer, bool audio_muted, bool video_muted) {
     return MXRTC_OK;
 }
 
-/* The call is over: RTCP BYE and close_notify are queued for the host; the
- * slot is reused once they are sent. */
+/* The call is over: RTCP BYE, close_notify and the TURN deallocations are
+ * queued for the host; the slot is reused once they are sent and the
+ * peer's teardown is over (peer_adapter.h). */
 static void op_close(void *peer) {
     mxrtc_peer_adapter *a = peer;
     a->closed = true;
@@ -269,12 +275,18 @@ static int op_open(void *user, const char *call_id, bool outgoing, void **out) {
     int slot = -1;
     for (int i = 0; i < MXRTC_PA_MAX_PEERS && slot < 0; i++)
         if (!f->slots[i]) slot = i;
-    /* Reuse a closed peer's slot once its last datagrams went out. */
-    for (int i = 0; i < MXRTC_PA_MAX_PEERS && slot < 0; i++)
-        if (f->slots[i]->closed && f->slots[i]->dq_count == 0) {
-            adapter_free(f, f->slots[i]);
-            f->slots[i] = NULL;
-            slot = i;
+    /* Reuse a closed peer's slot once its last datagrams went out and its
+     * TURN allocations are released (mxrtc_peer_close); failing that, any
+     * closed one rather than refusing the call (its relays then expire on
+     * the server). */
+    for (int pass = 0; pass < 2 && slot < 0; pass++)
+        for (int i = 0; i < MXRTC_PA_MAX_PEERS && slot < 0; i++) {
+            const mxrtc_peer_adapter *o = f->slots[i];
+            if (o->closed && (pass == 1 || (o->dq_count == 0 && o->teardown_done))) {
+                adapter_free(f, f->slots[i]);
+                f->slots[i] = NULL;
+                slot = i;
+            }
         }
     if (slot < 0) return MXRTC_ERR_LIMIT;
     mxrtc_peer_adapter *a = mxrtc_calloc(alloc_of(f), 1, sizeof *a);
@@ -337,6 +349,9 @@ mxrtc_peer_adapter *mxrtc_peer_adapter_at(mxrtc_peer_adapter_factory *f, size_t 
 mxrtc_peer *mxrtc_peer_adapter_peer(mxrtc_peer_adapter *a) { return a->peer; }
 const char *mxrtc_peer_adapter_call_id(const mxrtc_peer_adapter *a) { return a->call_id; }
 bool mxrtc_peer_adapter_closed(const mxrtc_peer_adapter *a) { return a->closed; }
+bool mxrtc_peer_adapter_teardown_done(const mxrtc_peer_adapter *a) {
+    return a->closed && a->teardown_done && a->dq_count == 0;
+}
 
 int mxrtc_peer_adapter_poll(mxrtc_peer_adapter *a, mxrtc_time_us now, mxrtc_peer_output *out) {
     if (!a || !out) return MXRTC_ERR_INVALID_ARGUMENT;
@@ -354,6 +369,8 @@ int mxrtc_peer_adapter_poll(mxrtc_peer_adapter *a, mxrtc_time_us now, mxrtc_peer
     }
     int rc = mxrtc_peer_poll(a->peer, now, out);
     if (rc == MXRTC_OK && out->kind == MXRTC_PEER_OUT_EVENT && !a->closed) note_event(a, out);
+    if (rc == MXRTC_OK && out->kind == MXRTC_PEER_OUT_DEADLINE && a->closed && out->deadline == MXRTC_TIME_NEVER)
+        a->teardown_done = true;
     return rc;
 }
 

@@ -67,8 +67,16 @@ mxrtc_peer_adapter *mxrtc_peer_adapter_at(mxrtc_peer_adapter_factory *f, size_t 
  * mxrtc_peer_adapter_poll, never mxrtc_peer_poll). */
 mxrtc_peer *mxrtc_peer_adapter_peer(mxrtc_peer_adapter *a);
 const char *mxrtc_peer_adapter_call_id(const mxrtc_peer_adapter *a);
-/* The call manager closed it: the host only sends what is queued. */
+/* The call manager closed it: the host sends what is queued and, while the
+ * peer releases its TURN allocations (mxrtc_peer_close in mxrtc.h), keeps
+ * feeding it its timeouts and what the TURN servers send, and draining it
+ * with mxrtc_peer_adapter_poll, until _teardown_done. */
 bool mxrtc_peer_adapter_closed(const mxrtc_peer_adapter *a);
+/* Closed, everything queued taken, and the peer's teardown over (a poll
+ * returned the deadline MXRTC_TIME_NEVER): the host may close the call's
+ * TURN TCP/TLS connections; the slot is reused first by the next call.
+ * While any slot is free or finished, an unfinished teardown is never cut. */
+bool mxrtc_peer_adapter_teardown_done(const mxrtc_peer_adapter *a);
 
 /* The queued datagrams and TURN stream bytes (STREAM outputs), then
  * mxrtc_peer_poll(). Signalling events are also copied for report(). */

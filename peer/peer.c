@@ -77,7 +77,11 @@ int mxrtc_peer_poll(mxrtc_peer *p, mxrtc_time_us now, mxrtc_peer_output *out) {
     }
     out->kind = MXRTC_PEER_OUT_DEADLINE;
     mxrtc_time_us d = MXRTC_TIME_NEVER;
-    if (!p->closed) {
+    if (p->closed) {
+        /* Teardown (mxrtc_peer_close): the TURN deallocations' timers;
+         * MXRTC_TIME_NEVER once they are over (mxrtc.h). */
+        if (p->ice && !mxrtc_ice_agent_close_done(p->ice)) d = p->ice_deadline;
+    } else {
         if (p->ice) d = min_t(d, p->ice_deadline);
         if (p->dtls) d = min_t(d, p->dtls_deadline);
         d = min_t(d, mxrtc_peer_media_deadline(p));
@@ -246,8 +250,11 @@ void mxrtc_peer_pump_dtls(mxrtc_peer *p, mxrtc_time_us now) {
             set_dtls_state(p, MXRTC_DTLS_STATE_FAILED);
             break;
         case MXRTC_DTLS_OUT_CLOSED:
+            /* The remote's close_notify ends the session as our close does:
+             * release the TURN allocations too. */
             set_dtls_state(p, MXRTC_DTLS_STATE_CLOSED);
             p->closed = true;
+            mxrtc_peer_start_teardown(p, now);
             break;
         default:
             break;   /* APP_DATA: no data channels yet */
@@ -367,8 +374,38 @@ static void settle(mxrtc_peer *p, mxrtc_time_us now) {
     }
 }
 
+/* After close, while the ICE agent releases its TURN allocations: is the
+ * teardown still running (inputs from the TURN servers still accepted)? */
+static bool tearing_down(const mxrtc_peer *p) {
+    return p->closed && p->ice && !mxrtc_ice_agent_close_done(p->ice);
+}
+
+void mxrtc_peer_start_teardown(mxrtc_peer *p, mxrtc_time_us now) {
+    if (!p->ice) return;
+    mxrtc_peer_pump_ice(p, now);   /* the agent's drain rule: drained, so close is accepted */
+    int rc = mxrtc_ice_agent_close(p->ice, now);
+    if (rc != MXRTC_OK) MXRTC_LOGW(&p->logger, "peer", "ICE close refused: %s", mxrtc_strerror(rc));
+    mxrtc_peer_pump_ice(p, now);
+}
+
+/* A closed peer's input during the teardown: the TURN servers' answers
+ * (STUN and ChannelData from them; the agent refuses anything else with
+ * MXRTC_ERR_CLOSED) and the time. */
+static int teardown_datagram(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_addr *local, const mxrtc_addr *remote,
+                             const uint8_t *data, size_t len) {
+    mxrtc_demux_kind k = mxrtc_demux_classify(data, len);
+    if (k != MXRTC_DEMUX_STUN && k != MXRTC_DEMUX_TURN_CHANNEL) return MXRTC_ERR_CLOSED;
+    int rc = mxrtc_ice_agent_handle_datagram(p->ice, now, local, remote, data, len);
+    mxrtc_peer_pump_ice(p, now);
+    return rc == MXRTC_OK ? MXRTC_OK : MXRTC_ERR_CLOSED;
+}
+
 int mxrtc_peer_handle_datagram(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_addr *local,
                                const mxrtc_addr *remote, const uint8_t *data, size_t len) {
+    if (p && !input_ok(p) && tearing_down(p)) {
+        if (!local || !remote || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
+        return teardown_datagram(p, now, local, remote, data, len);
+    }
     INPUT(p);
     if (!local || !remote || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
     mxrtc_demux_kind k = mxrtc_demux_classify(data, len);
@@ -386,18 +423,24 @@ int mxrtc_peer_handle_datagram(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_add
 
 int mxrtc_peer_handle_stream(mxrtc_peer *p, mxrtc_time_us now, const mxrtc_addr *server,
                              const uint8_t *data, size_t len, int closed) {
-    INPUT(p);
+    bool teardown = p && !input_ok(p) && tearing_down(p);
+    if (!teardown) INPUT(p);
     if (!server || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
     if (!p->ice) return MXRTC_ERR_NOT_FOUND;
     int rc = MXRTC_OK;
     if (len) rc = mxrtc_ice_agent_handle_stream(p->ice, now, server, data, len);
     if (rc == MXRTC_OK && closed) rc = mxrtc_ice_agent_stream_closed(p->ice, now, server);
     mxrtc_peer_pump_ice(p, now);
-    settle(p, now);
+    if (!teardown) settle(p, now);
     return rc;
 }
 
 int mxrtc_peer_handle_timeout(mxrtc_peer *p, mxrtc_time_us now) {
+    if (p && !input_ok(p) && tearing_down(p)) {
+        if (now >= p->ice_deadline && mxrtc_ice_agent_handle_timeout(p->ice, now) == MXRTC_OK)
+            mxrtc_peer_pump_ice(p, now);
+        return MXRTC_OK;
+    }
     INPUT(p);
     if (p->ice && now >= p->ice_deadline) {
         mxrtc_ice_agent_handle_timeout(p->ice, now);
@@ -439,6 +482,10 @@ int mxrtc_peer_close(mxrtc_peer *p, mxrtc_time_us now) {
         mxrtc_peer_emit_event(p, MXRTC_PEER_EV_DTLS_STATE);
     }
     mxrtc_peer_update_state(p);
+    /* After the BYE and close_notify: release the TURN allocations
+     * (RFC 8656 §7.2), which the host sees through until the deadline
+     * says MXRTC_TIME_NEVER (mxrtc.h). */
+    mxrtc_peer_start_teardown(p, now);
     return MXRTC_OK;
 }
 
@@ -452,6 +499,7 @@ int mxrtc_peer_get_stats(const mxrtc_peer *p, mxrtc_peer_stats *st) {
     st->garbage_datagrams = p->garbage;
     st->srtp_failures = p->srtp_failures;
     st->dropped_outputs = p->dropped_outputs + p->outq.dropped;
+    st->closing = tearing_down(p) ? 1 : 0;
     const peer_tx *tx[2] = { &p->atx, &p->vtx };
     mxrtc_stream_stats *so[2] = { &st->audio_out, &st->video_out };
     for (int i = 0; i < 2; i++) {

@@ -212,6 +212,9 @@ int mxrtc_peer_ice_send(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *data, s
 void mxrtc_peer_pump_ice(mxrtc_peer *p, mxrtc_time_us now);
 void mxrtc_peer_pump_dtls(mxrtc_peer *p, mxrtc_time_us now);
 void mxrtc_peer_update_state(mxrtc_peer *p);
+/* Closes the ICE agent, which releases its TURN allocations (once; after
+ * the peer is marked closed). */
+void mxrtc_peer_start_teardown(mxrtc_peer *p, mxrtc_time_us now);
 /* Creates the DTLS endpoint once the role and fingerprint are known (and,
  * for a client, ICE is connected). */
 void mxrtc_peer_maybe_start_dtls(mxrtc_peer *p, mxrtc_time_us now);

@@ -509,6 +509,77 @@ static void test_close_either_side(void **state) {
     close_from(1);
 }
 
+/* (g) close with TURN allocations: mxrtc_peer_close (and, on the other
+ * side, the close_notify it receives) releases them with a Refresh of
+ * LIFETIME 0; the peer stays fed (the harness keeps handing it datagrams and
+ * timeouts) until its deadline says MXRTC_TIME_NEVER, which comes within
+ * the 2 s bound even when the server never answers. */
+#define TEARDOWN_BOUND 2000000
+
+static void test_close_releases_relays(void **state) {
+    (void)state;
+    harness h;
+    h_init_relay(&h, 9);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 4000000);
+    for (int i = 0; i < 2; i++) assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+    assert_int_equal(simnet_turn_live_allocations(h.net, h.now), 2);
+    h.s[0].tone_hz = h.s[1].tone_hz = 0;
+    mxrtc_time_us t0 = h.now;
+    assert_int_equal(mxrtc_peer_close(h.s[0].p, h.now), MXRTC_OK);
+    h_drain(&h, 0);
+    /* Tearing down: a deadline within the bound, not NEVER yet. */
+    assert_true(h.s[0].deadline <= t0 + TEARDOWN_BOUND);
+    mxrtc_peer_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &st), MXRTC_OK);
+    assert_int_equal(st.closing, 1);
+    /* Everything but the TURN server's answers is refused meanwhile. */
+    uint8_t rtp[12] = {0x80, 0x60};
+    mxrtc_addr other = h.s[1].addr;
+    assert_int_equal(mxrtc_peer_handle_datagram(h.s[0].p, h.now, &h.s[0].addr, &other, rtp, sizeof rtp),
+                     MXRTC_ERR_CLOSED);
+    h_run(&h, t0 + TEARDOWN_BOUND + 1);
+    /* Both sides closed (side 1 by the close_notify through the relays), both
+     * allocations are gone from the server, both teardowns are over. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CLOSED);
+        assert_int_equal(h.s[i].deadline, MXRTC_TIME_NEVER);
+        assert_int_equal(mxrtc_peer_handle_timeout(h.s[i].p, h.now), MXRTC_ERR_CLOSED);
+    }
+    assert_int_equal(simnet_turn_deallocations(h.net), 2);
+    assert_int_equal(simnet_turn_live_allocations(h.net, h.now), 0);
+    assert_int_equal(mxrtc_peer_get_stats(h.s[0].p, &st), MXRTC_OK);
+    assert_int_equal(st.closing, 0);
+    h_free(&h);
+}
+
+static void test_close_teardown_bounded(void **state) {
+    (void)state;
+    harness h;
+    h_init_relay(&h, 10);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    h_run(&h, h.now + 4000000);
+    assert_int_equal(h.s[0].state, MXRTC_PEER_STATE_CONNECTED);
+    h.s[0].tone_hz = h.s[1].tone_hz = 0;
+    /* Side 0's network dies as it hangs up: nothing it sends arrives. */
+    simnet_link dead = {.loss = 1.0};
+    simnet_set_host_link(h.net, h.s[0].host, &dead);
+    mxrtc_time_us t0 = h.now;
+    assert_int_equal(mxrtc_peer_close(h.s[0].p, h.now), MXRTC_OK);
+    h_drain(&h, 0);
+    assert_true(h.s[0].deadline != MXRTC_TIME_NEVER);
+    h_run(&h, t0 + TEARDOWN_BOUND + 1);
+    assert_int_equal(h.s[0].deadline, MXRTC_TIME_NEVER);
+    /* The Refresh was lost: the server keeps both allocations (they expire). */
+    assert_int_equal(simnet_turn_deallocations(h.net), 0);
+    assert_int_equal(simnet_turn_live_allocations(h.net, h.now), 2);
+    h_free(&h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_audio_call),
@@ -526,6 +597,8 @@ int main(void) {
         cmocka_unit_test(test_hold_and_ice_restart),
         cmocka_unit_test(test_path_lost),
         cmocka_unit_test(test_close_either_side),
+        cmocka_unit_test(test_close_releases_relays),
+        cmocka_unit_test(test_close_teardown_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

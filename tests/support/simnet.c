@@ -493,3 +493,19 @@ uint64_t simnet_turn_relayed(const simnet *net) {
 uint64_t simnet_turn_auth_failures(const simnet *net) {
     return net->turn_auth_failures;
 }
+
+size_t simnet_turn_live_allocations(const simnet *net, mxrtc_time_us now) {
+    size_t live = 0;
+    uint64_t dealloc = 0;
+    for (int i = 0; i < net->nhosts; i++)
+        if (net->hosts[i].turn) simnet_turn_counts(net->hosts[i].turn, now, &live, &dealloc);
+    return live;
+}
+
+uint64_t simnet_turn_deallocations(const simnet *net) {
+    size_t live = 0;
+    uint64_t dealloc = 0;
+    for (int i = 0; i < net->nhosts; i++)
+        if (net->hosts[i].turn) simnet_turn_counts(net->hosts[i].turn, 0, &live, &dealloc);
+    return dealloc;
+}

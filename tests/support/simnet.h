@@ -125,6 +125,10 @@ int simnet_add_turn_server(simnet *net, int realm, const mxrtc_addr *addr, const
  * credentials, for tests that must prove the relay carried the traffic. */
 uint64_t simnet_turn_relayed(const simnet *net);
 uint64_t simnet_turn_auth_failures(const simnet *net);
+/* Allocations alive at now on every TURN server, and allocations deleted by
+ * a Refresh with LIFETIME 0 (RFC 8656 §7.2), for deallocation tests. */
+size_t simnet_turn_live_allocations(const simnet *net, mxrtc_time_us now);
+uint64_t simnet_turn_deallocations(const simnet *net);
 
 /* Host `host` sends a datagram from `from` (one of its interface IPs, with
  * the sender's port) to `to` at time now. Routing, NAT mapping and filtering are

@@ -36,6 +36,7 @@ struct simnet_turn {
     mxrtc_stun_key key;
     uint16_t next_port;
     alloc allocs[MAX_ALLOCS];
+    uint64_t deallocations;     /* Refresh with LIFETIME 0 that deleted an allocation */
 };
 
 static bool ip_eq(const mxrtc_addr *a, const mxrtc_addr *b) {
@@ -65,6 +66,12 @@ int simnet_add_turn_server(simnet *net, int realm, const mxrtc_addr *addr, const
 
 void simnet_turn_free(struct simnet_turn *t) {
     free(t);
+}
+
+void simnet_turn_counts(const struct simnet_turn *t, mxrtc_time_us now, size_t *live, uint64_t *deallocations) {
+    for (size_t i = 0; i < MAX_ALLOCS; i++)
+        if (t->allocs[i].used && now < t->allocs[i].expires) (*live)++;
+    *deallocations += t->deallocations;
 }
 
 static alloc *find_alloc(struct simnet_turn *t, const mxrtc_addr *client, mxrtc_time_us now) {
@@ -155,9 +162,11 @@ static void on_request(simnet *net, int host_id, struct simnet_turn *t, const mx
             return;
         }
         uint32_t lifetime = LIFETIME_S;
-        if (mxrtc_stun_get_u32(m, MXRTC_STUN_ATTR_LIFETIME, &lifetime) == MXRTC_OK && lifetime == 0)
+        if (mxrtc_stun_get_u32(m, MXRTC_STUN_ATTR_LIFETIME, &lifetime) == MXRTC_OK && lifetime == 0) {
+            /* RFC 8656 §7.2: LIFETIME 0 deletes the allocation now. */
             a->used = false;
-        else
+            t->deallocations++;
+        } else
             a->expires = now + (mxrtc_time_us)LIFETIME_S * 1000000;
         respond(net, host_id, t, m, client, now, 0, a, lifetime ? LIFETIME_S : 0);
         return;
