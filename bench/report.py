@@ -393,6 +393,8 @@ if os.path.exists(p6):
     m6 = statistics.median(mx) if mx else None
     e6 = statistics.median(el) if el else None
     r6 = ratio(m6, e6)
+    def callee(v):
+        return f"median {fmt_ms(statistics.median(v))} of {len(v)}" if v else "no figure"
     write("summary6", f"| 6 | Matrix invite → first decoded audio, median of {len(mx)} | {fmt_ms(m6)} | "
           f"Element↔Element: {fmt_ms(e6)} (median of {len(el)}) | {fr(r6)} | ≤ 0.5× ({verdict(r6, 0.5)}) | "
           f"{j.get('command', '—')} |")
@@ -403,6 +405,9 @@ if os.path.exists(p6):
 mxrtc runs (ms): {', '.join(f'{v:.0f}' for v in mx)}
 
 Element runs (ms): {', '.join(f'{v:.0f}' for v in el)}
+
+Callee (Element) from the invite received, for reference: with mxrtc calling
+{callee(j.get('mxrtc_callee_ms'))}; with Element calling {callee(j.get('element_callee_ms'))}.
 """)
 else:
     write("summary6", "| 6 | Matrix invite → first decoded audio | not measured yet | Element↔Element | — | ≤ 0.5× | — |")
