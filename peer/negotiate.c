@@ -80,6 +80,8 @@ static void build_local(mxrtc_peer *p, mxrtc_jsep_local *l, bool answer) {
     l->session_id = p->session_id;
     l->cname = p->cname;
     l->stream_id = p->stream_id;
+    if (p->role_known)
+        l->dtls_setup = p->role == MXRTC_DTLS_ROLE_CLIENT ? MXRTC_SDP_SETUP_ACTIVE : MXRTC_SDP_SETUP_PASSIVE;
     mxrtc_direction a = p->cfg.audio, v = p->cfg.video;
     /* An answer accepts what the remote offers; NONE then means receive only. */
     l->audio = answer || a != MXRTC_DIR_NONE;
@@ -368,6 +370,20 @@ static const char *remote_ufrag(const mxrtc_sdp *s) {
     return t.ice_ufrag;
 }
 
+/* Within an established DTLS association the roles stay (RFC 8842 §5.3,
+ * §5.5): a remote answer (or offer) that claims our role would need a new
+ * association (a new handshake on the same transport), which we do not
+ * support; refused before anything changes. actpass and holdconn leave the
+ * role to us. */
+static int check_role(const mxrtc_peer *p, mxrtc_sdp_setup setup) {
+    if (!p->role_known) return MXRTC_OK;
+    if (setup == MXRTC_SDP_SETUP_NONE) setup = MXRTC_SDP_SETUP_ACTIVE;   /* RFC 4145 §4 */
+    bool remote_client = setup == MXRTC_SDP_SETUP_ACTIVE, remote_server = setup == MXRTC_SDP_SETUP_PASSIVE;
+    if ((p->role == MXRTC_DTLS_ROLE_CLIENT && remote_client) || (p->role == MXRTC_DTLS_ROLE_SERVER && remote_server))
+        return MXRTC_ERR_UNSUPPORTED;
+    return MXRTC_OK;
+}
+
 int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sdp_type type,
                                       const char *sdp, size_t len) {
     int rc = mxrtc_peer_input_check(p);
@@ -380,7 +396,8 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
     if ((rc = mxrtc_sdp_parse(&s, sdp, len, p->alloc, NULL, &err))) return rc;
     mxrtc_dtls_fingerprint fp;
     mxrtc_sdp_transport t;
-    if ((rc = check_remote(s, &fp, &t)) || (rc = mxrtc_peer_ensure_ice(p, now, type == MXRTC_SDP_ANSWER))) {
+    if ((rc = check_remote(s, &fp, &t)) || (rc = check_role(p, t.setup)) ||
+        (rc = mxrtc_peer_ensure_ice(p, now, type == MXRTC_SDP_ANSWER))) {
         mxrtc_sdp_free(s);
         return rc;
     }
