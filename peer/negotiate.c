@@ -122,6 +122,7 @@ int mxrtc_peer_create_offer(mxrtc_peer *p, mxrtc_time_us now, char *buf, size_t 
     if (p->restart_wanted && p->local) {
         /* RFC 8445 §9: new credentials; the selected pair carries media
          * until the new checks select one. */
+        p->local_cand_count = 0;   /* the old generation's candidates */
         if ((rc = mxrtc_ice_agent_restart(p->ice, now))) return rc;
         p->restart_wanted = false;
         p->remote_creds = false;   /* the agent forgot them: queue candidates until the answer */
@@ -147,6 +148,39 @@ int mxrtc_peer_create_answer(mxrtc_peer *p, mxrtc_time_us now, char *buf, size_t
     mxrtc_sdp *s;
     if ((rc = mxrtc_jsep_create_answer(&s, p->pending_remote_offer, &l, p->local, p->alloc))) return rc;
     return write_out(p, s, MXRTC_SDP_ANSWER, buf, cap, len);
+}
+
+int mxrtc_peer_local_description(mxrtc_peer *p, char *buf, size_t cap, size_t *len) {
+    if (!p || !len || (!buf && cap)) return MXRTC_ERR_INVALID_ARGUMENT;
+    const mxrtc_sdp *cur = p->created ? p->created : p->pending_local_offer ? p->pending_local_offer : p->local;
+    if (!cur) return MXRTC_ERR_STATE;
+    /* A copy (through text: the description model has no deep copy), so
+     * the stored description stays as negotiated. */
+    char *text = NULL;
+    size_t n = 0;
+    int rc = mxrtc_sdp_serialize_alloc(cur, p->alloc, &text, &n);
+    if (rc) return rc;
+    mxrtc_sdp *s = NULL;
+    rc = mxrtc_sdp_parse(&s, text, n, p->alloc, &cur->limits_, NULL);
+    mxrtc_free(p->alloc, text);
+    if (rc) return rc;
+    /* RFC 8839 §5.1 (and RFC 8843 §10.2: with BUNDLE the candidates of the
+     * shared transport go in one section): in the section our trickled
+     * candidates name, the first bundled one. */
+    mxrtc_sdp_media *m = NULL;
+    for (uint32_t i = 0; i < s->media_count && !m; i++)
+        if (s->media[i].port != 0 && s->media[i].a.mid && !strcmp(s->media[i].a.mid, p->local_mid)) m = &s->media[i];
+    for (uint32_t i = 0; i < s->media_count && !m; i++)
+        if (s->media[i].port != 0) m = &s->media[i];
+    static const char PREFIX[] = "candidate:";
+    for (unsigned i = 0; m && rc == MXRTC_OK && i < p->local_cand_count; i++) {
+        const char *c = p->local_cands[i];
+        if (!strncmp(c, PREFIX, sizeof PREFIX - 1)) c += sizeof PREFIX - 1;
+        rc = mxrtc_sdp_add_candidate(s, &m->a, c);
+    }
+    if (rc == MXRTC_OK) rc = mxrtc_sdp_serialize(s, buf, cap, len);
+    mxrtc_sdp_free(s);
+    return rc;
 }
 
 /* ---- applying a completed offer/answer ------------------------------------ */
@@ -408,6 +442,7 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
     const char *old = remote_ufrag(prev);
     bool restart = old && strcmp(old, t.ice_ufrag) != 0;
     if (restart && type == MXRTC_SDP_OFFER) {
+        p->local_cand_count = 0;
         mxrtc_ice_agent_restart(p->ice, now);
         mxrtc_peer_pump_ice(p, now);
     }
