@@ -290,7 +290,13 @@ static void on_app_data(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *data, s
     switch (mxrtc_demux_classify(data, len)) {
     case MXRTC_DEMUX_DTLS:
         if (!p->dtls) {
-            p->garbage++;   /* before negotiation: the peer retransmits */
+            if (!p->role_known && !p->closed && p->early_dtls_count < PEER_EARLY_DTLS &&
+                len <= PEER_EARLY_DTLS_MAX) {
+                memcpy(p->early_dtls[p->early_dtls_count], data, len);
+                p->early_dtls_len[p->early_dtls_count++] = (uint16_t)len;
+            } else {
+                p->garbage++;   /* the peer retransmits */
+            }
             return;
         }
         if (mxrtc_dtls_handle_datagram(p->dtls, now, data, len) != MXRTC_OK) p->garbage++;
@@ -312,6 +318,27 @@ static void on_app_data(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *data, s
     }
 }
 
+/* The DTLS records kept before our role was known, once our endpoint runs:
+ * a server takes them when ICE has a pair to answer on (its reply would be
+ * lost before); a client has no use for them. */
+static void replay_early_dtls(mxrtc_peer *p, mxrtc_time_us now) {
+    if (!p->early_dtls_count || !p->role_known) return;
+    if (p->role == MXRTC_DTLS_ROLE_SERVER) {
+        bool ice_up = p->ice_state == MXRTC_ICE_STATE_CONNECTED || p->ice_state == MXRTC_ICE_STATE_COMPLETED;
+        if (!p->dtls || !ice_up) return;
+        for (unsigned i = 0; i < p->early_dtls_count; i++) {
+            if (mxrtc_dtls_handle_datagram(p->dtls, now, p->early_dtls[i], p->early_dtls_len[i]) != MXRTC_OK)
+                p->garbage++;
+            else
+                p->early_dtls_used++;
+            mxrtc_peer_pump_dtls(p, now);
+        }
+    } else {
+        p->garbage += p->early_dtls_count;
+    }
+    p->early_dtls_count = 0;
+}
+
 /* After every input: start DTLS if due, then process relayed data. */
 static void settle(mxrtc_peer *p, mxrtc_time_us now) {
     for (int guard = 0; guard < 256; guard++) {
@@ -319,6 +346,7 @@ static void settle(mxrtc_peer *p, mxrtc_time_us now) {
             p->dtls_start_due = false;
             mxrtc_peer_maybe_start_dtls(p, now);
         }
+        replay_early_dtls(p, now);
         const uint8_t *d;
         size_t len;
         if (mxrtc_pktq_front(&p->rxq, NULL, &d, &len) != MXRTC_OK) break;

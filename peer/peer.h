@@ -35,6 +35,8 @@
 #define PEER_PLI_INTERVAL 300000         /* at most one PLI per 300 ms */
 #define PEER_MID_MAX 32
 #define PEER_EARLY_CANDS 16              /* candidates kept before the remote offer */
+#define PEER_EARLY_DTLS 4                /* DTLS datagrams kept before our role is known */
+#define PEER_EARLY_DTLS_MAX 1500
 #define PEER_LOCAL_CANDS 16              /* local candidates kept for mxrtc_peer_local_description */
 #define PEER_REORDER 128                 /* video packets held for reordering */
 #define PEER_REORDER_WAIT 300000         /* wait for a missing packet (NACK/RTX) before the RTT is known */
@@ -192,6 +194,17 @@ struct mxrtc_peer {
     char local_cands[PEER_LOCAL_CANDS][MXRTC_ICE_CANDIDATE_LINE_MAX];
     unsigned local_cand_count;
     uint64_t local_cands_unlisted;
+    /* DTLS records that came before the answer told us our role: the
+     * answerer (active, the DTLS client) can connect ICE and send its
+     * ClientHello (possibly two records) before its answer reaches us
+     * through signalling, all the sooner when our offer carries candidates.
+     * Kept (bounded) and fed to our endpoint once it runs as the server and
+     * has a path to answer on, as browsers do, instead of waiting for the
+     * client's retransmission (hundreds of ms with Chromium). */
+    uint8_t early_dtls[PEER_EARLY_DTLS][PEER_EARLY_DTLS_MAX];
+    uint16_t early_dtls_len[PEER_EARLY_DTLS];
+    unsigned early_dtls_count;
+    uint64_t early_dtls_used;
     bool remote_creds;       /* a remote description has been applied to ICE */
 
     mxrtc_peer_state state;

@@ -509,6 +509,58 @@ static void test_dtls_role_change_refused(void **state) {
     h_free(&h);
 }
 
+/* DTLS records that arrive before the answer has told us our role (the
+ * answerer's ClientHello overtaking its answer) are kept, not dropped, and
+ * given to our endpoint once it runs as the server with ICE up. Here the
+ * early record is junk (a real overtaking ClientHello needs a remote agent
+ * that selects a pair without nomination, as Chromium's does: see the
+ * Element interop scenarios): it must reach the server (which discards an
+ * invalid record silently, RFC 6347 §4.1.2.7) and must not spoil the real
+ * handshake that follows. */
+static void test_early_dtls_kept_for_server(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 14, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    mxrtc_peer *a = h.s[0].p, *b = h.s[1].p;
+    size_t len = 0, alen = 0;
+    assert_int_equal(mxrtc_peer_create_offer(a, h.now, offer, SDP_CAP, &len), MXRTC_OK);
+    h_drain(&h, 0);
+    assert_int_equal(mxrtc_peer_set_local_description(a, h.now), MXRTC_OK);
+    h_drain(&h, 0);
+    assert_int_equal(mxrtc_peer_set_remote_description(b, h.now, MXRTC_SDP_OFFER, offer, len), MXRTC_OK);
+    h.s[1].remote_set = true;
+    h_drain(&h, 1);
+    assert_int_equal(mxrtc_peer_create_answer(b, h.now, answer, SDP_CAP, &alen), MXRTC_OK);
+    h_drain(&h, 1);
+    assert_int_equal(mxrtc_peer_set_local_description(b, h.now), MXRTC_OK);
+    h_drain(&h, 1);
+    /* A DTLS 1.2 handshake record header (RFC 6347 §4.1), epoch 0, with a
+     * body that is no handshake message. */
+    static const uint8_t early[] = { 22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5 };
+    mxrtc_peer_stats st = { .size = sizeof st };
+    assert_int_equal(mxrtc_peer_get_stats(a, &st), MXRTC_OK);
+    uint64_t garbage = st.garbage_datagrams;
+    assert_int_equal(mxrtc_peer_handle_datagram(a, h.now, &h.s[0].addr, &h.s[1].addr, early, sizeof early), MXRTC_OK);
+    h_drain(&h, 0);
+    assert_int_equal(mxrtc_peer_get_stats(a, &st), MXRTC_OK);
+    assert_int_equal(st.garbage_datagrams, garbage);   /* kept, not dropped */
+    assert_int_equal(a->early_dtls_count, 1);
+    assert_int_equal(mxrtc_peer_set_remote_description(a, h.now, MXRTC_SDP_ANSWER, answer, alen), MXRTC_OK);
+    h.s[0].remote_set = true;
+    h_drain(&h, 0);
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    }
+    assert_int_equal(a->early_dtls_count, 0);
+    assert_int_equal(a->early_dtls_used, 1);   /* given to the server once ICE was up */
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
 /* The path dies: consent checks go unanswered (RFC 7675): DISCONNECTED,
  * then FAILED after 30 s. */
 static void test_path_lost(void **state) {
@@ -566,6 +618,7 @@ int main(void) {
         cmocka_unit_test(test_hold_and_ice_restart),
         cmocka_unit_test(test_remote_hold_keeps_dtls_role_and_ssrc),
         cmocka_unit_test(test_dtls_role_change_refused),
+        cmocka_unit_test(test_early_dtls_kept_for_server),
         cmocka_unit_test(test_path_lost),
         cmocka_unit_test(test_close_either_side),
     };
