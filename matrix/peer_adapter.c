@@ -135,38 +135,6 @@ static void drain_into_queues(mxrtc_peer_adapter *a) {
     }
 }
 
-/* Rewrites our description into sdp with the candidates gathered so far
- * (mxrtc_peer_local_description: a browser's localDescription), and takes
- * those out of the signal queue so that m.call.candidates carries only
- * what comes later (srflx, relay) and end-of-candidates: host candidates
- * then arrive with the invite or answer itself, one signalling hop
- * earlier. */
-static int describe_with_candidates(mxrtc_peer_adapter *a, char *sdp, size_t cap, size_t *len) {
-    int rc = mxrtc_peer_local_description(a->peer, sdp, cap, len);
-    if (rc) return rc;
-    size_t kept = 0;
-    for (size_t i = 0; i < a->sq_count; i++) {
-        pa_signal *sig = &a->sq[(a->sq_head + i) % MXRTC_PA_SIGNAL_QUEUE];
-        bool in_sdp = false;
-        if (sig->kind == PA_SIG_CANDIDATE) {
-            /* "a=" + the line + CRLF, as the serialiser writes it */
-            const char *at = sdp;
-            size_t n = strlen(sig->text);
-            while (!in_sdp && (at = strstr(at, sig->text)) != NULL) {
-                in_sdp = at - sdp >= 2 && at[-2] == 'a' && at[-1] == '=' && at[n] == '\r';
-                at += n;
-            }
-        }
-        if (in_sdp) {
-            a->ctr.candidates_in_sdp++;
-            continue;
-        }
-        a->sq[(a->sq_head + kept++) % MXRTC_PA_SIGNAL_QUEUE] = *sig;
-    }
-    a->sq_count = kept;
-    return MXRTC_OK;
-}
-
 /* Directions for what the call layer wants (RFC 3264 §8.4: hold is
  * sendonly; the peer answers a remote sendonly with recvonly itself).
  * Video off: no section while the session never had one; once it has,
@@ -202,13 +170,12 @@ static int op_create_offer(void *peer, const mxrtc_call_media *want, char *sdp, 
     if (rc) return rc;
     if (a->applied_once) {
         a->offer_unapplied = true;
-        return describe_with_candidates(a, sdp, cap, len);
+        return MXRTC_OK;
     }
     rc = mxrtc_peer_set_local_description(a->peer, a->f->now);
     drain_into_queues(a);
-    if (rc) return rc;
-    a->applied_once = true;
-    return describe_with_candidates(a, sdp, cap, len);
+    if (rc == MXRTC_OK) a->applied_once = true;
+    return rc;
 }
 
 /* A remote offer while our offer is pending: if ours is only created (a
@@ -232,9 +199,8 @@ static int op_create_answer(void *peer, const char *remote, const mxrtc_call_med
     if (rc) return rc;
     rc = mxrtc_peer_set_local_description(a->peer, a->f->now);
     drain_into_queues(a);
-    if (rc) return rc;
-    a->applied_once = true;
-    return describe_with_candidates(a, sdp, cap, len);
+    if (rc == MXRTC_OK) a->applied_once = true;
+    return rc;
 }
 
 static int op_set_remote_answer(void *peer, const char *remote) {

@@ -86,7 +86,6 @@ typedef struct mxrtc_peer_adapter_counters {
     uint64_t dropped_datagrams;   /* queue full during an op */
     uint64_t dropped_events;      /* signal queue full, or media events seen during an op */
     uint64_t bad_remote_candidates; /* m.call.candidates lines the peer refused (skipped) */
-    uint64_t candidates_in_sdp;   /* our candidates sent inside an offer/answer, not trickled */
     bool audio_muted, video_muted;
     size_t signals_waiting;       /* queued for report() */
 } mxrtc_peer_adapter_counters;

@@ -421,15 +421,11 @@ static void adapter_ops(void **state) {
     /* the peer refuses a remote offer while ours is pending (no rollback) */
     assert_int_equal(cpf.ops->create_answer(p, sdp, &want, sdp, sizeof sdp, &len), MXRTC_ERR_STATE);
     /* gathering started with set_local_description, inside the op: the
-     * host candidate went into the offer itself (RFC 8839 §5.1, as a
-     * browser's localDescription), gathering done waits in the signal queue */
-    assert_non_null(strstr(sdp, "\r\na=candidate:"));
-    assert_non_null(strstr(sdp, " typ host"));
+     * host candidate and gathering done wait in the signal queue */
     mxrtc_peer_adapter *a = p;
     mxrtc_peer_adapter_counters ctr;
     mxrtc_peer_adapter_get_counters(a, &ctr);
-    assert_int_equal(ctr.candidates_in_sdp, 1);
-    assert_int_equal(ctr.signals_waiting, 1);
+    assert_int_equal(ctr.signals_waiting, 2);
     /* a second peer answers through the ops; the first takes the answer */
     void *q = NULL;
     assert_int_equal(cpf.open(cpf.user, "c1", false, &q), MXRTC_OK);
@@ -484,32 +480,14 @@ static void voice_call_hold_hangup(void **state) {
     run(w, w->now + 4000000);
     assert_int_equal(mxrtc_call_manager_call_state(a->m, id), MXRTC_CALL_STATE_CONNECTED);
     assert_int_equal(mxrtc_call_manager_call_state(b->m, id), MXRTC_CALL_STATE_CONNECTED);
-    /* The host candidates came inside the invite's and the answer's SDP;
-     * m.call.candidates (batched, at most two events) repeats none of
-     * them and ends with the end-of-candidates marker. */
-    const logged *sdps[2] = { inv, ans };
+    /* candidates went batched: both host candidates in one event with the
+     * end-of-candidates marker */
     for (int i = 0; i < 2; i++) {
-        int in_sdp = 0;
-        for (const char *s = sdps[i]->content; (s = strstr(s, "a=candidate:")) != NULL; s++) in_sdp++;
-        assert_true(in_sdp >= 1);
-        assert_non_null(strstr(sdps[i]->content, " typ host"));
         const logged *cl = find_log(&w->dev[i], MXRTC_CM_OUT_SEND, "m.call.candidates", 0);
         assert_non_null(cl);
         int n = 0;
-        for (int k = 0; k < count_log(&w->dev[i], MXRTC_CM_OUT_SEND, "m.call.candidates"); k++) {
-            const char *c = find_log(&w->dev[i], MXRTC_CM_OUT_SEND, "m.call.candidates", k)->content;
-            for (const char *s = c; (s = strstr(s, "\"candidate:")) != NULL; s++) {
-                /* the trickled line, up to its closing quote, is not in the SDP */
-                char line[512];
-                size_t len = strcspn(s + 1, "\"");
-                assert_true(len < sizeof line);
-                memcpy(line, s + 1, len);
-                line[len] = 0;
-                assert_null(strstr(sdps[i]->content, line));
-                n++;
-            }
-        }
-        assert_true(in_sdp + n >= 2);
+        for (const char *s = cl->content; (s = strstr(s, "\"candidate:")) != NULL; s++) n++;
+        assert_true(n >= 2);
         assert_true(count_log(&w->dev[i], MXRTC_CM_OUT_SEND, "m.call.candidates") <= 2);
         int eoc = 0;
         for (int k = 0; k < count_log(&w->dev[i], MXRTC_CM_OUT_SEND, "m.call.candidates"); k++)
