@@ -116,7 +116,8 @@ static void test_drain_rule_and_garbage(void **state) {
     assert_int_equal(mxrtc_peer_handle_timeout(p, 2000), MXRTC_OK);
     assert_int_equal(drain(p, 2000, NULL), MXRTC_OK);
 
-    /* Garbage: unknown first byte, RTP and DTLS before any keys. */
+    /* Garbage: unknown first byte, RTP before any keys, DTLS beyond the
+     * early records kept. */
     mxrtc_addr l, r;
     mxrtc_addr_parse(&l, "192.0.2.1", 5000);
     mxrtc_addr_parse(&r, "192.0.2.9", 7000);
@@ -128,9 +129,13 @@ static void test_drain_rule_and_garbage(void **state) {
     junk[1] = 111;
     assert_int_equal(mxrtc_peer_handle_datagram(p, 3000, &l, &r, junk, sizeof junk), MXRTC_OK);
     assert_int_equal(drain(p, 3000, NULL), MXRTC_OK);
+    /* DTLS before our role is known is kept for the server we may become
+     * (peer.h early_dtls), up to 4 records; the fifth is dropped. */
     junk[0] = 22;
-    assert_int_equal(mxrtc_peer_handle_datagram(p, 3000, &l, &r, junk, sizeof junk), MXRTC_OK);
-    assert_int_equal(drain(p, 3000, NULL), MXRTC_OK);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(mxrtc_peer_handle_datagram(p, 3000, &l, &r, junk, sizeof junk), MXRTC_OK);
+        assert_int_equal(drain(p, 3000, NULL), MXRTC_OK);
+    }
     assert_int_equal(mxrtc_peer_handle_datagram(p, 3000, &l, &r, junk, 0), MXRTC_OK);
     assert_int_equal(drain(p, 3000, NULL), MXRTC_OK);
     mxrtc_peer_stats st = { .size = sizeof st };
