@@ -290,6 +290,18 @@ MXRTC_API int mxrtc_peer_create_answer(mxrtc_peer *p, mxrtc_time_us now, char *b
  * local candidates then come out as events. MXRTC_ERR_STATE if nothing
  * was created. An input: drain afterwards. */
 MXRTC_API int mxrtc_peer_set_local_description(mxrtc_peer *p, mxrtc_time_us now);
+/* Writes our latest local description (the one created last, or else the
+ * one applied last) with a NUL into buf, with an a=candidate line for each
+ * local candidate of the current ICE generation gathered so far (those
+ * already given out as MXRTC_PEER_EV_LOCAL_CANDIDATE events, at most 16;
+ * RFC 8839 §5.1), in the first bundled section: what a browser's
+ * localDescription holds. Host candidates are gathered when the first
+ * local description is set, so calling this after
+ * mxrtc_peer_set_local_description and draining lets the offer or answer
+ * carry them instead of trickling them after it. *len as for create_offer.
+ * Not an input. MXRTC_ERR_STATE before any create, MXRTC_ERR_BUFFER_TOO_SMALL,
+ * MXRTC_ERR_NO_MEMORY. */
+MXRTC_API int mxrtc_peer_local_description(mxrtc_peer *p, char *buf, size_t cap, size_t *len);
 /* Parses and applies the remote description (text borrowed for the call;
  * need not be NUL-terminated). Its candidates are added. A new ufrag is an
  * ICE restart; DTLS and SRTP are kept. MXRTC_ERR_MALFORMED / MXRTC_ERR_LIMIT

@@ -80,6 +80,8 @@ static void build_local(mxrtc_peer *p, mxrtc_jsep_local *l, bool answer) {
     l->session_id = p->session_id;
     l->cname = p->cname;
     l->stream_id = p->stream_id;
+    if (p->role_known)
+        l->dtls_setup = p->role == MXRTC_DTLS_ROLE_CLIENT ? MXRTC_SDP_SETUP_ACTIVE : MXRTC_SDP_SETUP_PASSIVE;
     mxrtc_direction a = p->cfg.audio, v = p->cfg.video;
     /* An answer accepts what the remote offers; NONE then means receive only. */
     l->audio = answer || a != MXRTC_DIR_NONE;
@@ -120,6 +122,7 @@ int mxrtc_peer_create_offer(mxrtc_peer *p, mxrtc_time_us now, char *buf, size_t 
     if (p->restart_wanted && p->local) {
         /* RFC 8445 §9: new credentials; the selected pair carries media
          * until the new checks select one. */
+        p->local_cand_count = 0;   /* the old generation's candidates */
         if ((rc = mxrtc_ice_agent_restart(p->ice, now))) return rc;
         p->restart_wanted = false;
         p->remote_creds = false;   /* the agent forgot them: queue candidates until the answer */
@@ -145,6 +148,39 @@ int mxrtc_peer_create_answer(mxrtc_peer *p, mxrtc_time_us now, char *buf, size_t
     mxrtc_sdp *s;
     if ((rc = mxrtc_jsep_create_answer(&s, p->pending_remote_offer, &l, p->local, p->alloc))) return rc;
     return write_out(p, s, MXRTC_SDP_ANSWER, buf, cap, len);
+}
+
+int mxrtc_peer_local_description(mxrtc_peer *p, char *buf, size_t cap, size_t *len) {
+    if (!p || !len || (!buf && cap)) return MXRTC_ERR_INVALID_ARGUMENT;
+    const mxrtc_sdp *cur = p->created ? p->created : p->pending_local_offer ? p->pending_local_offer : p->local;
+    if (!cur) return MXRTC_ERR_STATE;
+    /* A copy (through text: the description model has no deep copy), so
+     * the stored description stays as negotiated. */
+    char *text = NULL;
+    size_t n = 0;
+    int rc = mxrtc_sdp_serialize_alloc(cur, p->alloc, &text, &n);
+    if (rc) return rc;
+    mxrtc_sdp *s = NULL;
+    rc = mxrtc_sdp_parse(&s, text, n, p->alloc, &cur->limits_, NULL);
+    mxrtc_free(p->alloc, text);
+    if (rc) return rc;
+    /* RFC 8839 §5.1 (and RFC 8843 §10.2: with BUNDLE the candidates of the
+     * shared transport go in one section): in the section our trickled
+     * candidates name, the first bundled one. */
+    mxrtc_sdp_media *m = NULL;
+    for (uint32_t i = 0; i < s->media_count && !m; i++)
+        if (s->media[i].port != 0 && s->media[i].a.mid && !strcmp(s->media[i].a.mid, p->local_mid)) m = &s->media[i];
+    for (uint32_t i = 0; i < s->media_count && !m; i++)
+        if (s->media[i].port != 0) m = &s->media[i];
+    static const char PREFIX[] = "candidate:";
+    for (unsigned i = 0; m && rc == MXRTC_OK && i < p->local_cand_count; i++) {
+        const char *c = p->local_cands[i];
+        if (!strncmp(c, PREFIX, sizeof PREFIX - 1)) c += sizeof PREFIX - 1;
+        rc = mxrtc_sdp_add_candidate(s, &m->a, c);
+    }
+    if (rc == MXRTC_OK) rc = mxrtc_sdp_serialize(s, buf, cap, len);
+    mxrtc_sdp_free(s);
+    return rc;
 }
 
 /* ---- applying a completed offer/answer ------------------------------------ */
@@ -368,6 +404,20 @@ static const char *remote_ufrag(const mxrtc_sdp *s) {
     return t.ice_ufrag;
 }
 
+/* Within an established DTLS association the roles stay (RFC 8842 §5.3,
+ * §5.5): a remote answer (or offer) that claims our role would need a new
+ * association (a new handshake on the same transport), which we do not
+ * support; refused before anything changes. actpass and holdconn leave the
+ * role to us. */
+static int check_role(const mxrtc_peer *p, mxrtc_sdp_setup setup) {
+    if (!p->role_known) return MXRTC_OK;
+    if (setup == MXRTC_SDP_SETUP_NONE) setup = MXRTC_SDP_SETUP_ACTIVE;   /* RFC 4145 §4 */
+    bool remote_client = setup == MXRTC_SDP_SETUP_ACTIVE, remote_server = setup == MXRTC_SDP_SETUP_PASSIVE;
+    if ((p->role == MXRTC_DTLS_ROLE_CLIENT && remote_client) || (p->role == MXRTC_DTLS_ROLE_SERVER && remote_server))
+        return MXRTC_ERR_UNSUPPORTED;
+    return MXRTC_OK;
+}
+
 int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sdp_type type,
                                       const char *sdp, size_t len) {
     int rc = mxrtc_peer_input_check(p);
@@ -380,7 +430,8 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
     if ((rc = mxrtc_sdp_parse(&s, sdp, len, p->alloc, NULL, &err))) return rc;
     mxrtc_dtls_fingerprint fp;
     mxrtc_sdp_transport t;
-    if ((rc = check_remote(s, &fp, &t)) || (rc = mxrtc_peer_ensure_ice(p, now, type == MXRTC_SDP_ANSWER))) {
+    if ((rc = check_remote(s, &fp, &t)) || (rc = check_role(p, t.setup)) ||
+        (rc = mxrtc_peer_ensure_ice(p, now, type == MXRTC_SDP_ANSWER))) {
         mxrtc_sdp_free(s);
         return rc;
     }
@@ -391,6 +442,7 @@ int mxrtc_peer_set_remote_description(mxrtc_peer *p, mxrtc_time_us now, mxrtc_sd
     const char *old = remote_ufrag(prev);
     bool restart = old && strcmp(old, t.ice_ufrag) != 0;
     if (restart && type == MXRTC_SDP_OFFER) {
+        p->local_cand_count = 0;
         mxrtc_ice_agent_restart(p->ice, now);
         mxrtc_peer_pump_ice(p, now);
     }

@@ -180,8 +180,13 @@ void mxrtc_peer_pump_ice(mxrtc_peer *p, mxrtc_time_us now) {
             switch (o.event) {
             case MXRTC_ICE_EV_LOCAL_CANDIDATE: {
                 char line[MXRTC_ICE_CANDIDATE_LINE_MAX];
-                if (mxrtc_ice_candidate_format(o.candidate, line, sizeof line) >= 0)
-                    emit_text_event(p, MXRTC_PEER_EV_LOCAL_CANDIDATE, line, p->local_mid);
+                int n = mxrtc_ice_candidate_format(o.candidate, line, sizeof line);
+                if (n < 0) break;
+                if (p->local_cand_count < PEER_LOCAL_CANDS)
+                    memcpy(p->local_cands[p->local_cand_count++], line, (size_t)n + 1);
+                else
+                    p->local_cands_unlisted++;
+                emit_text_event(p, MXRTC_PEER_EV_LOCAL_CANDIDATE, line, p->local_mid);
                 break;
             }
             case MXRTC_ICE_EV_GATHERING_DONE:

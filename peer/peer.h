@@ -38,6 +38,7 @@
 #define PEER_PLI_INTERVAL 300000         /* at most one PLI per 300 ms */
 #define PEER_MID_MAX 32
 #define PEER_EARLY_CANDS 16              /* candidates kept before the remote offer */
+#define PEER_LOCAL_CANDS 16              /* local candidates kept for mxrtc_peer_local_description */
 #define PEER_REORDER 128                 /* video packets held for reordering */
 #define PEER_REORDER_WAIT 300000         /* wait for a missing packet (NACK/RTX) before the RTT is known */
 
@@ -189,6 +190,12 @@ struct mxrtc_peer {
      * remote offer), replayed when it is made; "" is end-of-candidates. */
     char early_cands[PEER_EARLY_CANDS][MXRTC_ICE_CANDIDATE_LINE_MAX + 1];
     unsigned early_count;
+    /* Our candidates of the current ICE generation, as signalled, for
+     * mxrtc_peer_local_description (RFC 8839 §5.1); cleared by a restart.
+     * Beyond the bound they are only trickled (counted). */
+    char local_cands[PEER_LOCAL_CANDS][MXRTC_ICE_CANDIDATE_LINE_MAX];
+    unsigned local_cand_count;
+    uint64_t local_cands_unlisted;
     bool remote_creds;       /* a remote description has been applied to ICE */
 
     mxrtc_peer_state state;

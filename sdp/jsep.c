@@ -420,8 +420,15 @@ static int answer_rtp(mxrtc_sdp *s, const mxrtc_sdp *offer, const mxrtc_sdp_medi
     bool send = first && want && (video ? l->video_send : l->audio_send);
     bool recv = want && (video ? l->video_recv : l->audio_recv);
     m->a.direction = answer_dir(mxrtc_sdp_media_direction(offer, om), send, recv);
-    bool we_send = m->a.direction == MXRTC_SDP_DIR_SENDRECV || m->a.direction == MXRTC_SDP_DIR_SENDONLY;
-    if (we_send) {
+    /* RFC 8829 §5.3.1 (and §5.2.2: an msid stays the same for the life of
+     * the transceiver): a=msid and a=ssrc for a section we have a track for,
+     * whatever direction the offer leaves us. Chromium does the same (its
+     * transceiver's own direction decides, not the negotiated one), and it
+     * depends on it: when a remote answer for a section it sends on lacks
+     * a=ssrc (our recvonly answer to its hold offer), it drops its receive
+     * stream for our SSRC and does not recreate it when a later answer
+     * (the resume) lists the SSRC again. */
+    if (send) {
         if (video) TRY(sending(s, &m->a, l, l->video_track_id, l->video_ssrc, l->video_rtx_ssrc));
         else TRY(sending(s, &m->a, l, l->audio_track_id, l->audio_ssrc, 0));
     }
@@ -482,6 +489,26 @@ static bool in_bundle(const mxrtc_sdp *offer, const char *mid) {
     return false;
 }
 
+/* The answer's a=setup for an offered one. */
+static int answer_setup(mxrtc_sdp_setup offered, mxrtc_sdp_setup established, mxrtc_sdp_setup *out) {
+    if (offered == MXRTC_SDP_SETUP_NONE) offered = MXRTC_SDP_SETUP_ACTIVE;   /* RFC 4145 §4: absent = active */
+    if (established == MXRTC_SDP_SETUP_ACTIVE || established == MXRTC_SDP_SETUP_PASSIVE) {
+        /* RFC 8842 §5.3, RFC 8829 §5.3.2: within an established DTLS
+         * association the answer keeps our role (a subsequent actpass offer,
+         * as Chromium sends for hold or an ICE restart, does not reopen it).
+         * An offer that takes our role for itself asks for a new association. */
+        if (offered == established) return MXRTC_ERR_UNSUPPORTED;
+        *out = established;
+        return MXRTC_OK;
+    }
+    /* RFC 8842 §5.3: actpass or passive -> we are the DTLS client (active),
+     * which avoids being the server for fragmented ClientHellos. */
+    *out = offered == MXRTC_SDP_SETUP_ACTIVE ? MXRTC_SDP_SETUP_PASSIVE
+         : offered == MXRTC_SDP_SETUP_HOLDCONN ? MXRTC_SDP_SETUP_HOLDCONN
+         : MXRTC_SDP_SETUP_ACTIVE;
+    return MXRTC_OK;
+}
+
 int mxrtc_jsep_create_answer(mxrtc_sdp **out, const mxrtc_sdp *offer, const mxrtc_jsep_local *l,
                              const mxrtc_sdp *previous, const mxrtc_allocator *alloc) {
     if (!out || !offer) return MXRTC_ERR_INVALID_ARGUMENT;
@@ -495,13 +522,10 @@ int mxrtc_jsep_create_answer(mxrtc_sdp **out, const mxrtc_sdp *offer, const mxrt
     bool have_audio = false, have_video = false, have_data = false;
     for (uint32_t i = 0; rc == MXRTC_OK && i < offer->media_count; i++) {
         const mxrtc_sdp_media *om = &offer->media[i];
-        /* RFC 8842 §5.3: actpass or passive -> we are the DTLS client (active),
-         * which avoids being the server for fragmented ClientHellos. */
         mxrtc_sdp_setup os = om->a.setup != MXRTC_SDP_SETUP_NONE ? om->a.setup : offer->a.setup;
-        mxrtc_sdp_setup setup = os == MXRTC_SDP_SETUP_ACTIVE ? MXRTC_SDP_SETUP_PASSIVE
-                              : os == MXRTC_SDP_SETUP_HOLDCONN ? MXRTC_SDP_SETUP_HOLDCONN
-                              : os == MXRTC_SDP_SETUP_NONE ? MXRTC_SDP_SETUP_PASSIVE  /* RFC 4145 §4: absent = active */
-                              : MXRTC_SDP_SETUP_ACTIVE;
+        mxrtc_sdp_setup setup;
+        rc = answer_setup(os, l->dtls_setup, &setup);
+        if (rc) break;
         bool bundle_only = om->port == 0 && has_unknown(&om->a, "bundle-only") && in_bundle(offer, om->a.mid);
         bool audio = !strcmp(om->type, "audio"), video = !strcmp(om->type, "video");
         bool app = !strcmp(om->type, "application");

@@ -342,6 +342,11 @@ typedef struct mxrtc_jsep_local {
     uint64_t session_id;              /* o= id for a new session (< 2^63, RFC 8829 §5.2.1) */
     const char *cname;                /* RTCP CNAME for a=ssrc lines; NULL: no ssrc lines */
     const char *stream_id;            /* msid stream id; NULL: "-" */
+    /* Our role in the DTLS association already established (ACTIVE: we
+     * are the client, PASSIVE: the server), NONE before there is one. An
+     * answer in an established association keeps it (RFC 8842 §5.3,
+     * RFC 8829 §5.3.2); offers say actpass either way (RFC 8842 §5.2). */
+    mxrtc_sdp_setup dtls_setup;
 
     bool audio;                       /* we want an audio section */
     bool audio_send;                  /* and send on it (else recvonly) */
@@ -382,9 +387,15 @@ int mxrtc_jsep_create_offer(mxrtc_sdp **out, const mxrtc_jsep_local *local,
  * offerer's payload types, RTX kept for kept codecs, supported extmaps with
  * the offerer's ids, direction the complement of the offer's, unsupported or
  * port-0 sections rejected with port 0, BUNDLE of all accepted mids that the
- * offer bundled, setup active for actpass/passive (we prefer the DTLS client
- * role) and passive for active. previous: our last local description, for o=.
- * Errors: MXRTC_ERR_MALFORMED (the offer has no sections), INVALID_ARGUMENT,
+ * offer bundled. setup: in a first answer active for actpass/passive (we
+ * prefer the DTLS client role) and passive for active; in an established
+ * association (local->dtls_setup) the role we have. a=msid/a=ssrc for each
+ * section we could send on, even when the offer makes it recvonly or
+ * inactive (as browsers do, RFC 8829 §5.3.1). previous: our last local
+ * description, for o=.
+ * Errors: MXRTC_ERR_MALFORMED (the offer has no sections), UNSUPPORTED (the
+ * offer asks for the other DTLS role of the established association: that
+ * needs a new association, which we do not do), INVALID_ARGUMENT,
  * NO_MEMORY, LIMIT. */
 int mxrtc_jsep_create_answer(mxrtc_sdp **out, const mxrtc_sdp *offer, const mxrtc_jsep_local *local,
                              const mxrtc_sdp *previous, const mxrtc_allocator *alloc);

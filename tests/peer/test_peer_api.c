@@ -54,6 +54,45 @@ static void test_config(void **state) {
     mxrtc_peer_free(NULL);
 }
 
+/* mxrtc_peer_local_description: the description with the candidates
+ * gathered so far (RFC 8839 §5.1), once each; the stored one unchanged. */
+static void test_local_description_with_candidates(void **state) {
+    (void)state;
+    mxrtc_peer_config cfg;
+    base_config(&cfg, "192.0.2.1");
+    mxrtc_peer *p;
+    assert_int_equal(mxrtc_peer_new(&p, &cfg, 1000), MXRTC_OK);
+    char sdp[8192], desc[8192];
+    size_t len, dlen;
+    assert_int_equal(mxrtc_peer_local_description(p, desc, sizeof desc, &dlen), MXRTC_ERR_STATE);
+    assert_int_equal(mxrtc_peer_create_offer(p, 1000, sdp, sizeof sdp, &len), MXRTC_OK);
+    assert_int_equal(drain(p, 1000, NULL), MXRTC_OK);
+    /* created, not applied: no candidates yet, the same text */
+    assert_int_equal(mxrtc_peer_local_description(p, desc, sizeof desc, &dlen), MXRTC_OK);
+    assert_int_equal(dlen, len);
+    assert_string_equal(desc, sdp);
+    assert_int_equal(mxrtc_peer_set_local_description(p, 1000), MXRTC_OK);
+    assert_int_equal(drain(p, 1000, NULL), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_local_description(p, desc, 10, &dlen), MXRTC_ERR_BUFFER_TOO_SMALL);
+    assert_true(dlen > len);
+    assert_int_equal(mxrtc_peer_local_description(p, desc, sizeof desc, &dlen), MXRTC_OK);
+    assert_int_equal(strlen(desc), dlen);
+    const char *c = strstr(desc, "\r\na=candidate:");
+    assert_non_null(c);
+    assert_non_null(strstr(c, "192.0.2.1 5000 typ host"));
+    assert_null(strstr(c + 3, "a=candidate:"));   /* one interface, one line */
+    /* twice gives the same text (nothing added to the stored description) */
+    char again[8192];
+    size_t alen;
+    assert_int_equal(mxrtc_peer_local_description(p, again, sizeof again, &alen), MXRTC_OK);
+    assert_string_equal(again, desc);
+    /* and the next offer built from it carries none of them */
+    assert_int_equal(mxrtc_peer_create_offer(p, 2000, sdp, sizeof sdp, &len), MXRTC_OK);
+    assert_int_equal(drain(p, 2000, NULL), MXRTC_OK);
+    assert_null(strstr(sdp, "a=candidate:"));
+    mxrtc_peer_free(p);
+}
+
 static void test_drain_rule_and_garbage(void **state) {
     (void)state;
     mxrtc_peer_config cfg;
@@ -220,6 +259,7 @@ static void test_allocation_failures(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_local_description_with_candidates),
         cmocka_unit_test(test_drain_rule_and_garbage),
         cmocka_unit_test(test_offer_nothing_usable),
         cmocka_unit_test(test_allocation_failures),

@@ -467,6 +467,114 @@ static void test_hold_and_ice_restart(void **state) {
     h_free(&h);
 }
 
+/* Replaces the first occurrence of from in buf (same length) in place. */
+static void swap_text(char *buf, const char *from, const char *to) {
+    char *at = strstr(buf, from);
+    assert_non_null(at);
+    assert_int_equal(strlen(from), strlen(to));
+    memcpy(at, to, strlen(to));
+}
+
+/* What Element does to a call mxrtc placed: A offered actpass, B answered
+ * active (A is the DTLS server). B then holds and resumes with offers that
+ * say actpass again, as Chromium's subsequent offers do. A's answers keep
+ * its role, passive (RFC 8842 §5.3): active would ask for a new DTLS
+ * association, which Chromium refuses ("Failed to set SSL role"). And the
+ * recvonly answer to the hold keeps A's a=msid and a=ssrc (RFC 8829
+ * §5.3.1), so that B keeps its receive stream for A's SSRC. */
+static void test_remote_hold_keeps_dtls_role_and_ssrc(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 12, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "a=setup:actpass"));
+    assert_non_null(strstr(answer, "a=setup:active"));
+    h_run(&h, h.now + 2000000);
+    char ssrc_line[64];
+    const char *u = strstr(offer, "a=ssrc:");
+    assert_non_null(u);
+    sscanf(u, "%63s", ssrc_line);   /* "a=ssrc:<A's SSRC>" */
+    assert_int_equal(mxrtc_peer_set_direction(h.s[1].p, MXRTC_MEDIA_AUDIO, MXRTC_DIR_SENDONLY), MXRTC_OK);
+    h_negotiate(&h, 1, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(offer, "a=setup:actpass"));
+    assert_non_null(strstr(answer, "a=setup:passive"));
+    assert_null(strstr(answer, "a=setup:active"));
+    assert_non_null(strstr(answer, "a=recvonly"));
+    assert_non_null(strstr(answer, ssrc_line));
+    assert_non_null(strstr(answer, "a=msid:"));
+    h_run(&h, h.now + 2000000);
+    assert_int_equal(mxrtc_peer_set_direction(h.s[1].p, MXRTC_MEDIA_AUDIO, MXRTC_DIR_SENDRECV), MXRTC_OK);
+    assert_int_equal(mxrtc_peer_restart_ice(h.s[1].p), MXRTC_OK);
+    h_negotiate(&h, 1, offer, SDP_CAP, answer, SDP_CAP);
+    assert_non_null(strstr(answer, "a=setup:passive"));
+    assert_non_null(strstr(answer, "a=sendrecv"));
+    assert_non_null(strstr(answer, ssrc_line));
+    h_run(&h, h.now + 3000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    }
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
+/* A description that claims our side of the established DTLS association
+ * would need a new association: refused with MXRTC_ERR_UNSUPPORTED, and the
+ * peer goes on as before (the right answer is still taken). */
+static void test_dtls_role_change_refused(void **state) {
+    (void)state;
+    harness h;
+    h_init(&h, 13, false, MXRTC_DIR_SENDRECV, MXRTC_DIR_NONE);
+    start_audio(&h);
+    h_negotiate(&h, 0, offer, SDP_CAP, answer, SDP_CAP);   /* B active: A is the server */
+    h_run(&h, h.now + 2000000);
+    mxrtc_peer *a = h.s[0].p, *b = h.s[1].p;
+    size_t olen = 0, alen = 0;
+    /* A offers again; B's answer, munged to passive, would make A the client. */
+    assert_int_equal(mxrtc_peer_create_offer(a, h.now, offer, SDP_CAP, &olen), MXRTC_OK);
+    h_drain(&h, 0);
+    assert_int_equal(mxrtc_peer_set_local_description(a, h.now), MXRTC_OK);
+    h_drain(&h, 0);
+    assert_non_null(strstr(offer, "a=setup:actpass"));   /* RFC 8842 §5.2 */
+    assert_int_equal(mxrtc_peer_set_remote_description(b, h.now, MXRTC_SDP_OFFER, offer, olen), MXRTC_OK);
+    h_drain(&h, 1);
+    assert_int_equal(mxrtc_peer_create_answer(b, h.now, answer, SDP_CAP, &alen), MXRTC_OK);
+    h_drain(&h, 1);
+    assert_int_equal(mxrtc_peer_set_local_description(b, h.now), MXRTC_OK);
+    h_drain(&h, 1);
+    char bad[SDP_CAP];
+    memcpy(bad, answer, SDP_CAP);
+    char *at = strstr(bad, "a=setup:active");
+    assert_non_null(at);
+    memmove(at + strlen("a=setup:passive"), at + strlen("a=setup:active"), strlen(at + strlen("a=setup:active")) + 1);
+    memcpy(at, "a=setup:passive", strlen("a=setup:passive"));
+    assert_int_equal(mxrtc_peer_set_remote_description(a, h.now, MXRTC_SDP_ANSWER, bad, strlen(bad)),
+                     MXRTC_ERR_UNSUPPORTED);
+    h_drain(&h, 0);
+    assert_int_equal(mxrtc_peer_set_remote_description(a, h.now, MXRTC_SDP_ANSWER, answer, alen), MXRTC_OK);
+    h_drain(&h, 0);
+    /* And a remote offer claiming the server role A holds. */
+    assert_int_equal(mxrtc_peer_create_offer(b, h.now, offer, SDP_CAP, &olen), MXRTC_OK);
+    h_drain(&h, 1);
+    memcpy(bad, offer, SDP_CAP);
+    at = strstr(bad, "a=setup:actpass");
+    assert_non_null(at);
+    swap_text(at, "a=setup:actpass", "a=setup:passive");
+    assert_int_equal(mxrtc_peer_set_remote_description(a, h.now, MXRTC_SDP_OFFER, bad, strlen(bad)),
+                     MXRTC_ERR_UNSUPPORTED);
+    h_drain(&h, 0);
+    h_run(&h, h.now + 2000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(h.s[i].state, MXRTC_PEER_STATE_CONNECTED);
+        assert_int_equal(h.s[i].dtls_state, MXRTC_DTLS_STATE_CONNECTED);
+    }
+    assert_tone(&h.s[1], 1000);
+    assert_tone(&h.s[0], 440);
+    h_free(&h);
+}
+
 /* The path dies: consent checks go unanswered (RFC 7675): DISCONNECTED,
  * then FAILED after 30 s. */
 static void test_path_lost(void **state) {
@@ -595,6 +703,8 @@ int main(void) {
         cmocka_unit_test(test_lossy_call),
         cmocka_unit_test(test_renegotiate_add_video),
         cmocka_unit_test(test_hold_and_ice_restart),
+        cmocka_unit_test(test_remote_hold_keeps_dtls_role_and_ssrc),
+        cmocka_unit_test(test_dtls_role_change_refused),
         cmocka_unit_test(test_path_lost),
         cmocka_unit_test(test_close_either_side),
         cmocka_unit_test(test_close_releases_relays),

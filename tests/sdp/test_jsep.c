@@ -399,8 +399,15 @@ static mxrtc_sdp_direction answer_direction_for(const char *offered, bool send, 
     mxrtc_sdp_direction d = ans->media[0].a.direction;
     assert_int_equal(ans->media[1].a.direction, d);
     assert_int_equal(ans->media[0].port, 9);   /* hold is not rejection */
-    bool sends = d == MXRTC_SDP_DIR_SENDRECV || d == MXRTC_SDP_DIR_SENDONLY;
-    assert_int_equal(ans->media[0].a.msid_count, sends ? 1 : 0);
+    /* RFC 8829 §5.3.1: a=msid/a=ssrc follow our track, not the negotiated
+     * direction: a recvonly answer to a hold keeps them, as Chromium's does. */
+    assert_int_equal(ans->media[0].a.msid_count, send ? 1 : 0);
+    assert_int_equal(ans->media[0].a.ssrc_count, send ? 2 : 0);   /* cname + msid */
+    if (send) {
+        assert_int_equal(ans->media[0].a.ssrcs[0].ssrc, 1111);
+        assert_string_equal(ans->media[0].a.msids[0].stream, "mxstream");
+        assert_int_equal(ans->media[1].a.ssrc_group_count, 1);   /* FID 2222 3333 */
+    }
     mxrtc_sdp_free(ans);
     mxrtc_sdp_free(offer);
     free(t);
@@ -442,6 +449,42 @@ static void dtls_roles(void **state) {
         mxrtc_sdp_free(offer);
         free(t);
     }
+    /* In an established association the answer keeps our role, whatever a
+     * subsequent offer says (RFC 8842 §5.3): Chromium's hold and ICE
+     * restart offers say actpass again. An offer taking our role asks for a
+     * new association: refused. */
+    struct { mxrtc_sdp_setup ours; const char *offered; int rc; } est[] = {
+        { MXRTC_SDP_SETUP_PASSIVE, "a=setup:actpass", MXRTC_OK },
+        { MXRTC_SDP_SETUP_PASSIVE, "a=setup:active", MXRTC_OK },
+        { MXRTC_SDP_SETUP_PASSIVE, "a=setup:passive", MXRTC_ERR_UNSUPPORTED },
+        { MXRTC_SDP_SETUP_ACTIVE, "a=setup:actpass", MXRTC_OK },
+        { MXRTC_SDP_SETUP_ACTIVE, "a=setup:passive", MXRTC_OK },
+        { MXRTC_SDP_SETUP_ACTIVE, "a=setup:active", MXRTC_ERR_UNSUPPORTED },
+        { MXRTC_SDP_SETUP_ACTIVE, "a=x-no-setup", MXRTC_ERR_UNSUPPORTED },
+    };
+    for (size_t i = 0; i < sizeof est / sizeof est[0]; i++) {
+        l.dtls_setup = est[i].ours;
+        char *t = replace_all(chrome, "a=setup:actpass", est[i].offered);
+        mxrtc_sdp *offer = parse_str(t), *ans = NULL;
+        assert_int_equal(mxrtc_jsep_create_answer(&ans, offer, &l, NULL, NULL), est[i].rc);
+        if (est[i].rc == MXRTC_OK) {
+            assert_int_equal(ans->media[0].a.setup, est[i].ours);
+            assert_int_equal(ans->media[1].a.setup, est[i].ours);
+        } else {
+            assert_null(ans);
+        }
+        mxrtc_sdp_free(ans);
+        mxrtc_sdp_free(offer);
+        free(t);
+    }
+    /* Our own subsequent offers stay actpass (RFC 8842 §5.2). */
+    l.dtls_setup = MXRTC_SDP_SETUP_PASSIVE;
+    mxrtc_sdp *o1 = NULL, *o2 = NULL;
+    assert_int_equal(mxrtc_jsep_create_offer(&o1, &l, NULL, NULL), MXRTC_OK);
+    assert_int_equal(mxrtc_jsep_create_offer(&o2, &l, o1, NULL), MXRTC_OK);
+    assert_int_equal(o2->media[0].a.setup, MXRTC_SDP_SETUP_ACTPASS);
+    mxrtc_sdp_free(o1);
+    mxrtc_sdp_free(o2);
     free(chrome);
 }
 
