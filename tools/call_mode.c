@@ -948,7 +948,7 @@ static bool exit_ok(mxrtc_call_end_reason r) {
 static bool call_closing(void *user, mxrtc_time_us now) {
     (void)user;
     (void)now;
-    mxrtc_peer_stats st;
+    mxrtc_peer_stats st = {.size = sizeof st};
     pthread_mutex_lock(&g.st_lock);
     char id[MXRTC_CALL_ID_MAX + 1];
     memcpy(id, g.call_id, sizeof id);

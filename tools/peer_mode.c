@@ -315,7 +315,7 @@ static void run_cmd(void *arg, mxrtc_time_us now) {
 static bool peer_closing(void *user, mxrtc_time_us now) {
     (void)user;
     (void)now;
-    mxrtc_peer_stats st;
+    mxrtc_peer_stats st = {.size = sizeof st};
     return mxrtc_peer_get_stats(g.peer, &st) == MXRTC_OK && st.closing;
 }
 
