@@ -568,8 +568,13 @@ MXRTC_API void mxrtc_calls_config_init(mxrtc_calls_config *cfg);
 /* Creates the object; nothing is sent. MXRTC_ERR_INVALID_ARGUMENT (size,
  * missing or overlong ids, a bad peer template), MXRTC_ERR_NO_MEMORY. */
 MXRTC_API int mxrtc_calls_new(mxrtc_calls **out, const mxrtc_calls_config *cfg, mxrtc_time_us now);
-/* Frees every call and peer, wiping keys. Sends nothing (hang up and drain
- * first for a clean exit). NULL is fine. */
+/* Frees every call and peer, wiping keys. Sends nothing: neither a hang-up
+ * nor the release of the TURN allocations (mxrtc_peer_close). For a clean
+ * exit, hang up, then keep feeding and draining (timeouts, datagrams and
+ * TURN stream bytes) until every ended call's teardown is over (the poll's
+ * deadline is MXRTC_TIME_NEVER, or mxrtc_calls_get_stats says closing 0 for
+ * each ended call), bounded (the teardown takes at most 2 s), then free.
+ * NULL is fine. */
 MXRTC_API void mxrtc_calls_free(mxrtc_calls *c);
 
 /* ---- signalling inputs ---- */
@@ -626,7 +631,13 @@ MXRTC_API int mxrtc_calls_place(mxrtc_calls *c, mxrtc_time_us now, const char *r
 MXRTC_API int mxrtc_calls_answer(mxrtc_calls *c, mxrtc_time_us now, const char *call_id, int video);
 /* Rejects a ringing call (m.call.reject; m.call.hangup to a version 0 peer). */
 MXRTC_API int mxrtc_calls_reject(mxrtc_calls *c, mxrtc_time_us now, const char *call_id);
-/* Hangs up a call in any state but ended (reason user_hangup). */
+/* Hangs up a call in any state but ended (reason user_hangup). Its peer
+ * is closed and then releases its TURN allocations (mxrtc_peer_close, RFC
+ * 8656 §7.2, at most 2 s): keep feeding this object its timeouts, what the
+ * TURN servers send (handle_datagram, handle_stream with the ended call's
+ * call_id) and draining it until mxrtc_calls_get_stats for that call_id
+ * says closing 0; only then close the call's TURN TCP/TLS connections. The
+ * same holds for a call ended by the remote (STATE ENDED). */
 MXRTC_API int mxrtc_calls_hangup(mxrtc_calls *c, mxrtc_time_us now, const char *call_id);
 /* Mutes/unmutes our audio and video (m.call.sdp_stream_metadata_changed;
  * silence and no pictures are sent while muted). */
@@ -641,12 +652,14 @@ MXRTC_API int mxrtc_calls_set_video(mxrtc_calls *c, mxrtc_time_us now, const cha
 /* ---- network inputs (as mxrtc_peer's; the call is found by mxrtc) ---- */
 
 /* A datagram received at `local` from `remote`. One no call claims is
- * dropped and counted, MXRTC_OK. */
+ * dropped and counted, MXRTC_OK. STUN and ChannelData from a TURN server
+ * also go to ended calls still releasing their allocations there. */
 MXRTC_API int mxrtc_calls_handle_datagram(mxrtc_calls *c, mxrtc_time_us now, const mxrtc_addr *local,
                                           const mxrtc_addr *remote, const uint8_t *data, size_t len);
 /* Bytes (or closed = 1) of the TCP/TLS connection to TURN server `server`
- * opened for call_id's MXRTC_CALLS_OUT_STREAM. MXRTC_ERR_NOT_FOUND when
- * the call has no live peer (ended). */
+ * opened for call_id's MXRTC_CALLS_OUT_STREAM. An ended call's peer takes
+ * them while its TURN teardown runs (MXRTC_ERR_CLOSED after it);
+ * MXRTC_ERR_NOT_FOUND when the call has no peer any more. */
 MXRTC_API int mxrtc_calls_handle_stream(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
                                         const mxrtc_addr *server, const uint8_t *data, size_t len,
                                         int closed);
@@ -683,7 +696,7 @@ typedef enum mxrtc_call_state {
     MXRTC_CALL_STATE_RINGING = 2,     /* incoming, waiting for the user */
     MXRTC_CALL_STATE_CONNECTING = 3,  /* answered; media path being set up */
     MXRTC_CALL_STATE_CONNECTED = 4,
-    MXRTC_CALL_STATE_ENDED = 5
+    MXRTC_CALL_STATE_ENDED = 5        /* its TURN teardown may still run: mxrtc_calls_hangup */
 } mxrtc_call_state;
 
 /* Why a call ended: the spec's hangup reasons, then local outcomes. */

@@ -330,12 +330,16 @@ int mxrtc_calls_handle_datagram(mxrtc_calls *c, mxrtc_time_us now, const mxrtc_a
     if (rc != MXRTC_OK) return rc;
     mxrtc_peer_adapter *t[MXRTC_PA_MAX_PEERS];
     size_t n = len ? mxrtc_calls_route(c, remote, data, len, t) : 0;
+    size_t nlive = n;
+    n = len ? mxrtc_calls_route_closing(c, remote, data, len, t, n) : 0;
     if (n == 0) {
         c->ctr.datagrams_unrouted++;
         return MXRTC_OK;
     }
     for (size_t i = 0; i < n; i++) {
         int r = mxrtc_peer_handle_datagram(mxrtc_peer_adapter_peer(t[i]), now, local, remote, data, len);
+        /* An ended call's peer refuses what is not its teardown's. */
+        if (r == MXRTC_ERR_CLOSED && (i >= nlive || mxrtc_peer_adapter_closed(t[i]))) r = MXRTC_OK;
         if (r != MXRTC_OK && rc == MXRTC_OK) rc = r;
     }
     return rc;
@@ -345,7 +349,10 @@ int mxrtc_calls_handle_stream(mxrtc_calls *c, mxrtc_time_us now, const char *cal
                               const uint8_t *data, size_t len, int closed) {
     if (!c || !call_id || !server || (!data && len)) return MXRTC_ERR_INVALID_ARGUMENT;
     if (!c->drained) return MXRTC_ERR_STATE;
+    /* An ended call's peer still reads its TURN TCP/TLS connections while
+     * it releases its allocations (mxrtc_peer_close). */
     mxrtc_peer_adapter *a = live_adapter(c, call_id);
+    if (!a) a = mxrtc_peer_adapter_find(c->pf, call_id);
     if (!a) return MXRTC_ERR_NOT_FOUND;
     int rc = input_begin(c, now);
     if (rc != MXRTC_OK) return rc;
@@ -367,15 +374,18 @@ int mxrtc_calls_resolved(mxrtc_calls *c, mxrtc_time_us now, const char *call_id,
 }
 
 /* Timers: the call manager's first (its ops may touch a peer, which must
- * be drained then), then every live peer's that is due. */
+ * be drained then), then every peer's that is due, the closed ones too
+ * while they release their TURN allocations (mxrtc_peer_close: the
+ * Refresh(0) retransmissions and the teardown's bound). */
 int mxrtc_calls_handle_timeout(mxrtc_calls *c, mxrtc_time_us now) {
     int rc = input_begin(c, now);
     if (rc != MXRTC_OK) return rc;
     if (c->cm_deadline <= now) rc = mxrtc_call_manager_handle_timeout(c->cm, now);
     for (size_t k = 0; k < MXRTC_PA_MAX_PEERS; k++) {
         mxrtc_peer_adapter *a = mxrtc_peer_adapter_at(c->pf, k);
-        if (!a || mxrtc_peer_adapter_closed(a) || c->peer_deadline[k] > now) continue;
+        if (!a || mxrtc_peer_adapter_teardown_done(a) || c->peer_deadline[k] > now) continue;
         int r = mxrtc_peer_handle_timeout(mxrtc_peer_adapter_peer(a), now);
+        if (r == MXRTC_ERR_CLOSED && mxrtc_peer_adapter_closed(a)) r = MXRTC_OK;
         if (r != MXRTC_OK && rc == MXRTC_OK) rc = r;
     }
     return rc;
@@ -526,7 +536,8 @@ int mxrtc_calls_poll(mxrtc_calls *c, mxrtc_time_us now, mxrtc_calls_output *out)
                 rc = mxrtc_peer_adapter_poll(a, now, &c->peer_out);
                 if (rc != MXRTC_OK) return rc;
                 if (c->peer_out.kind == MXRTC_PEER_OUT_DEADLINE) {
-                    c->peer_deadline[k] = mxrtc_peer_adapter_closed(a) ? MXRTC_TIME_NEVER : c->peer_out.deadline;
+                    /* A closed peer's own: NEVER once its teardown is over. */
+                    c->peer_deadline[k] = c->peer_out.deadline;
                     break;
                 }
                 if (map_peer(c, a, out)) return MXRTC_OK;

@@ -85,5 +85,11 @@ void mxrtc_calls_turn_rebuild(mxrtc_calls *c);
  * claims it). See calls_route.c for the rules. */
 size_t mxrtc_calls_route(mxrtc_calls *c, const mxrtc_addr *remote, const uint8_t *data, size_t len,
                          mxrtc_peer_adapter **targets);
+/* The closed peers still releasing their TURN allocations (mxrtc_peer_close)
+ * that a datagram from `remote` is for: STUN or ChannelData from one of
+ * their TURN servers. Appended to targets[0..n) (room for
+ * MXRTC_PA_MAX_PEERS), skipping those already there; the new count. */
+size_t mxrtc_calls_route_closing(mxrtc_calls *c, const mxrtc_addr *remote, const uint8_t *data, size_t len,
+                                 mxrtc_peer_adapter **targets, size_t n);
 
 #endif

@@ -18,6 +18,11 @@
  *     candidate, then a TURN server through which it relays).
  *  4. Nothing claimed it, and exactly one call is alive: that call (it
  *     counts and drops what is not its own).
+ *  5. Besides (mxrtc_calls_route_closing): STUN and ChannelData from a TURN
+ *     server also go to every ended call still releasing its allocations
+ *     there (RFC 8656 §7.2: the Refresh with LIFETIME 0 and its answer, and
+ *     a 437/438 retry), whatever rules 1-4 chose: the live call's shortcut
+ *     must not starve them, and each drops what is not its own.
  */
 #include <string.h>
 
@@ -124,4 +129,20 @@ size_t mxrtc_calls_route(mxrtc_calls *c, const mxrtc_addr *remote, const uint8_t
         return 1;
     }
     return 0;
+}
+
+size_t mxrtc_calls_route_closing(mxrtc_calls *c, const mxrtc_addr *remote, const uint8_t *data, size_t len,
+                                 mxrtc_peer_adapter **targets, size_t n) {
+    /* RFC 7983 §7: 0..3 STUN, 64..79 TURN ChannelData (RFC 8656 §12). */
+    if (!len || !(data[0] <= 3 || (data[0] >= 64 && data[0] <= 79))) return n;
+    for (size_t k = 0; k < MXRTC_PA_MAX_PEERS; k++) {
+        mxrtc_peer_adapter *a = mxrtc_peer_adapter_at(c->pf, k);
+        if (!a || !mxrtc_peer_adapter_closed(a) ||
+            !mxrtc_peer_tearing_down_with(mxrtc_peer_adapter_peer(a), remote))
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n; i++) dup = dup || targets[i] == a;
+        if (!dup) targets[n++] = a;
+    }
+    return n;
 }

@@ -14,6 +14,14 @@
  * `const mxrtc_calls_output *` (valid for the event callback only):
  * SEND_EVENT, INCOMING, STATE, REMOTE_MEDIA, HOLD, VIDEO_FRAME, TURN_REFRESH.
  *
+ * An ended call: its peer releases its TURN allocations (mxrtc_peer_close,
+ * at most 2 s); this adapter keeps handing it its timeouts and what its TURN
+ * servers send, the stream bytes included (the server stays mapped to the
+ * ended call until another call writes to it). The host keeps the runner
+ * running until mxrtc_calls_get_stats says closing 0 for that call (the
+ * tools: tools/teardown_wait.h) before freeing it, which closes the TURN
+ * TCP/TLS connections.
+ *
  * An optional tick as in engine_peer.h: called on the I/O thread every
  * `period` with the object drained, so the host may feed ONE input per call
  * (push_audio/push_video for a call...) and return true to be called again

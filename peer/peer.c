@@ -693,6 +693,10 @@ int mxrtc_peer_remote_rank(const mxrtc_peer *p, const mxrtc_addr *remote) {
     return p && !p->closed && p->ice ? mxrtc_ice_agent_remote_rank(p->ice, remote) : 0;
 }
 
+bool mxrtc_peer_tearing_down_with(const mxrtc_peer *p, const mxrtc_addr *remote) {
+    return p && remote && tearing_down(p) && mxrtc_ice_agent_remote_rank(p->ice, remote) == 2;
+}
+
 bool mxrtc_peer_knows_ssrc(const mxrtc_peer *p, uint32_t ssrc) {
     if (!p || p->closed || ssrc == 0) return false;
     const uint32_t known[] = {p->audio_sec.remote_ssrc, p->audio_sec.remote_rtx_ssrc, p->video_sec.remote_ssrc,

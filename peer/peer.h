@@ -256,6 +256,9 @@ void mxrtc_peer_handle_rtcp(mxrtc_peer *p, mxrtc_time_us now, const uint8_t *dat
  * before the agent exists or after close. */
 bool mxrtc_peer_has_local_ufrag(const mxrtc_peer *p, const char *ufrag, size_t len);
 int mxrtc_peer_remote_rank(const mxrtc_peer *p, const mxrtc_addr *remote);
+/* remote is one of the TURN servers of a closed peer whose teardown still
+ * runs (mxrtc_peer_close: it still takes their STUN and ChannelData). */
+bool mxrtc_peer_tearing_down_with(const mxrtc_peer *p, const mxrtc_addr *remote);
 /* ssrc is one of the remote's (signalled or received) or one of ours (RTCP
  * reports about our streams). */
 bool mxrtc_peer_knows_ssrc(const mxrtc_peer *p, uint32_t ssrc);

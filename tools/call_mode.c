@@ -65,6 +65,7 @@
 #include "tools/event_sender.h"
 #include "tools/matrix_client/matrix_client.h"
 #include "tools/media_session.h"
+#include "tools/teardown_wait.h"
 
 #define CM_SYNC_TIMEOUT_MS 2000      /* long poll; also how long exiting may wait for it */
 #define CM_SENDQ 256                 /* events waiting to be sent (tools/event_sender.h) */
@@ -942,6 +943,19 @@ static bool exit_ok(mxrtc_call_end_reason r) {
 }
 
 /* The result line (on the I/O thread: it reads the media session). */
+/* On the I/O thread: does the call's peer (ended) still release its TURN
+ * allocations? mxrtc_calls_get_stats reads a closed peer too. */
+static bool call_closing(void *user, mxrtc_time_us now) {
+    (void)user;
+    (void)now;
+    mxrtc_peer_stats st = {.size = sizeof st};
+    pthread_mutex_lock(&g.st_lock);
+    char id[MXRTC_CALL_ID_MAX + 1];
+    memcpy(id, g.call_id, sizeof id);
+    pthread_mutex_unlock(&g.st_lock);
+    return id[0] && mxrtc_calls_get_stats(g.calls, id, &st) == MXRTC_OK && st.closing;
+}
+
 static void result_cmd(void *arg, mxrtc_time_us now) {
     (void)now;
     (void)arg;
@@ -1251,6 +1265,10 @@ int mxrtc_call_mode(int placing, int argc, char **argv) {
     diag("%llu events to send, %llu gone out (or failed)", (unsigned long long)sc.queued,
          (unsigned long long)sc.done);
     if (sc.dropped) diag("%llu events were never sent (queue full)", (unsigned long long)sc.dropped);
+    /* The ended call's peer releases its TURN allocations (Refresh(0),
+     * RFC 8656 §7.2) while the runner still runs: wait for it. */
+    if (runner_started && !mxrtc_tool_wait_teardown(g.runner, call_closing, NULL, MXRTC_TOOL_TEARDOWN_WAIT_US))
+        diag("TURN allocations not all released before exiting");
     status = ended && !timed_out && exit_ok(why) ? 0 : 1;
 out:
     /* The result, once, on the I/O thread if it runs (it owns the session). */

@@ -39,6 +39,7 @@
 #include "tools/media/media.h"
 #include "tools/media_session.h"
 #include "tools/peer_mode.h"
+#include "tools/teardown_wait.h"
 
 #define PM_SDP_MAX 65536
 
@@ -307,6 +308,15 @@ static void run_cmd(void *arg, mxrtc_time_us now) {
         c->rc = MXRTC_OK;
         break;
     }
+}
+
+/* On the I/O thread: does the closed peer still release its TURN
+ * allocations? (0 at once when it had none.) */
+static bool peer_closing(void *user, mxrtc_time_us now) {
+    (void)user;
+    (void)now;
+    mxrtc_peer_stats st = {.size = sizeof st};
+    return mxrtc_peer_get_stats(g.peer, &st) == MXRTC_OK && st.closing;
 }
 
 static int call(pm_cmd *c) {
@@ -613,6 +623,10 @@ int mxrtc_peer_mode(int argc, char **argv) {
     call(&c);
     pm_cmd nop = {.kind = CMD_NOOP};
     call(&nop);
+    /* Then the Refresh(0) of every TURN allocation, answered (RFC 8656
+     * §7.2), before the runner's sockets and TCP connections go. */
+    if (!mxrtc_tool_wait_teardown(g.runner, peer_closing, NULL, MXRTC_TOOL_TEARDOWN_WAIT_US))
+        diag("TURN allocations not all released before exiting");
     status = timed_out ? 1 : 0;
 out:
     mxrtc_net_runner_free(g.runner);

@@ -74,6 +74,7 @@ typedef struct device {
     uint8_t colour[3];
     sig_picture pic;
     uint64_t refreshes, streams;
+    int drop_refresh;                /* TURN Refresh requests still to lose on the way out */
     char resolve[8][256];
     int nresolve;
     mxrtc_peer_config pc;
@@ -118,6 +119,12 @@ static void drain(world *w, int i) {
             return;
         case MXRTC_CALLS_OUT_DATAGRAM:
             assert_non_null(o.call_id);
+            /* A TURN Refresh request (RFC 8656 §7.2: method 0x004, class
+             * request) lost, for the retransmission tests. */
+            if (d->drop_refresh > 0 && o.len >= 20 && o.data[0] == 0x00 && o.data[1] == 0x04) {
+                d->drop_refresh--;
+                continue;
+            }
             simnet_send(w->net, d->host, &o.from, &o.to, o.data, o.len, w->now);
             continue;
         case MXRTC_CALLS_OUT_STREAM:
@@ -889,6 +896,65 @@ static void turn_servers(void **state) {
     world_free(w);
 }
 
+/* A relay-only call on both sides through one TURN server, hung up: both
+ * peers release their allocations (Refresh LIFETIME 0, RFC 8656 §7.2)
+ * while ended, the calls layer feeding them their timeouts and the
+ * server's answers, within the 2 s teardown; with the first Refresh(0) of
+ * each side lost, its retransmission does it. */
+static void turn_teardown(bool lose_first) {
+    world *w = world_new_unstarted(lose_first ? 16 : 15);
+    mxrtc_addr turn_addr, relay_ip;
+    assert_int_equal(mxrtc_addr_parse(&turn_addr, "203.0.113.5", 3478), MXRTC_OK);
+    assert_int_equal(mxrtc_addr_parse(&relay_ip, "203.0.113.5", 0), MXRTC_OK);
+    simnet_add_turn_server(w->net, SIMNET_WAN, &turn_addr, &relay_ip, "1700000000:@alice:example.org",
+                           "c2VjcmV0cGFzc3dvcmQ=", "example.org");
+    static const char rest[] = "{\"username\":\"1700000000:@alice:example.org\",\"password\":\"c2VjcmV0cGFzc3dvcmQ=\","
+                               "\"uris\":[\"turn:203.0.113.5:3478?transport=udp\"],\"ttl\":86400}";
+    for (int i = 0; i < 2; i++) {
+        w->dev[i].pc.relay_only = 1;
+        device_start(w, i);
+        assert_int_equal(mxrtc_calls_set_turn_servers(w->dev[i].c, w->now, rest, strlen(rest)), MXRTC_OK);
+        drain(w, i);
+    }
+    char id[128];
+    place_and_ring(w, false, id);
+    answer_and_connect(w, id, false);
+    run_ms(w, 1500);
+    hears(&w->dev[1], id, 1000.0);
+    hears(&w->dev[0], id, 440.0);
+    assert_true(simnet_turn_relayed(w->net) > 100);
+    size_t live = simnet_turn_live_allocations(w->net, w->now);
+    assert_true(live >= 2);
+    assert_int_equal(simnet_turn_deallocations(w->net), 0);
+    if (lose_first) w->dev[0].drop_refresh = w->dev[1].drop_refresh = 1;
+    mxrtc_time_us t0 = w->now;
+    assert_int_equal(mxrtc_calls_hangup(w->dev[0].c, w->now, id), MXRTC_OK);
+    drain(w, 0);
+    run_ms(w, 2500);
+    ended(&w->dev[0], id, MXRTC_CALL_END_USER_HANGUP, 0);
+    ended(&w->dev[1], id, MXRTC_CALL_END_USER_HANGUP, 1);
+    if (lose_first) {
+        assert_int_equal(w->dev[0].drop_refresh, 0);
+        assert_int_equal(w->dev[1].drop_refresh, 0);
+    }
+    /* Every allocation freed on the server by its Refresh(0), none left to
+     * expire, and both teardowns over (deadlines NEVER, closing 0). */
+    assert_int_equal(simnet_turn_live_allocations(w->net, w->now), 0);
+    assert_int_equal(simnet_turn_deallocations(w->net), live);
+    for (int i = 0; i < 2; i++) {
+        mxrtc_peer_stats st;
+        memset(&st, 0, sizeof st);
+        st.size = sizeof st;
+        assert_int_equal(mxrtc_calls_get_stats(w->dev[i].c, id, &st), MXRTC_OK);
+        assert_int_equal(st.closing, 0);
+        assert_true(w->dev[i].deadline > t0 + 1000000000);
+    }
+    world_free(w);
+}
+
+static void turn_teardown_after_hangup(void **state) { (void)state; turn_teardown(false); }
+static void turn_teardown_refresh_lost(void **state) { (void)state; turn_teardown(true); }
+
 /* A TURN URI with a host name: RESOLVE (call_id NULL), then resolved(). */
 static void turn_host_name(void **state) {
     (void)state;
@@ -996,6 +1062,8 @@ int main(void) {
         cmocka_unit_test(drain_rule),
         cmocka_unit_test(turn_servers),
         cmocka_unit_test(turn_host_name),
+        cmocka_unit_test(turn_teardown_after_hangup),
+        cmocka_unit_test(turn_teardown_refresh_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,15 +181,19 @@ if [[ "${2:-}" == blip ]]; then
 fi
 
 # ---- relay only, TURN from /voip/turnServer ------------------------------------------------
-# First: every call takes TURN allocations (UDP and TCP) that mxrtc does not
-# release at hang-up (they expire after their lifetime), and the fixture's
-# REST coturn has 40 relay ports; a fresh fixture has them all.
+# First: every call takes TURN allocations (UDP and TCP), released at
+# hang-up (Refresh LIFETIME 0, RFC 8656 §7.2) before the tool exits; the
+# fixture's REST coturn has 40 relay ports.
 if [[ "${MXRTC_SYNAPSE_TURN:-0}" == 1 ]]; then
   run_case relay "--relay-only --audio-hz 550" "--relay-only --audio-hz 350 --duration 3 --timeout 20"
   rc_is relay.alice 0; rc_is relay.bob 0
   hz_near relay.alice 550; hz_near relay.bob 350
   grep -q "TURN: [1-9][0-9]* URI(s) from /voip/turnServer" "$WORK/relay.alice.err" &&
     ok "relay.alice got TURN from /voip/turnServer" || bad "relay.alice got no TURN from /voip/turnServer"
+  for who in alice bob; do
+    grep -q "TURN allocations not all released" "$WORK/relay.$who.err" &&
+      bad "relay.$who: TURN allocations not released before exiting" || ok "relay.$who released its TURN allocations"
+  done
 else
   bad "relay: this Synapse has no TURN (start it with MXRTC_COTURN_ENV: the synapse fixture does)"
 fi
