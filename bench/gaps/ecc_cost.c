@@ -1,6 +1,8 @@
 /* bench/gaps/ecc_cost.c: time of the P-256 operations of one DTLS 1.2 ECDHE_ECDSA
  * handshake with the system mbedTLS (2.28 on Debian 12), 50 of each; see bench/GAPS.md.
- * Build: cc -O2 -o /tmp/ecc_cost bench/gaps/ecc_cost.c -lmbedcrypto */
+ * Built with the benchmarks (build/bench/gaps_ecc_cost), or by hand:
+ * cc -O2 -o /tmp/ecc_cost bench/gaps/ecc_cost.c -lmbedcrypto */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/ctr_drbg.h>

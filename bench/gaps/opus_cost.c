@@ -8,7 +8,9 @@
  *      constrained VBR, no FEC, no DTX)
  *   2: as 0 without FEC and DTX
  *   3: as 0 without DTX (FEC kept)
- * Build: cc -O2 -o /tmp/opus_cost bench/gaps/opus_cost.c $(pkg-config --cflags --libs opus) -lm */
+ * Built with the benchmarks (build/bench/gaps_opus_cost), or by hand:
+ * cc -O2 -o /tmp/opus_cost bench/gaps/opus_cost.c $(pkg-config --cflags --libs opus) -lm */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include <math.h>
 #include <opus/opus.h>
 #include <stdio.h>
@@ -43,7 +45,7 @@ int main(int argc, char **argv) {
     double te = 0, td = 0;
     long n = 0, bytes = 0;
     for (int f = 0; f < secs * 50; f++) {
-        for (int i = 0; i < 960; i++) pcm[i] = (opus_int16)(0.3 * 32767 * sin(2 * M_PI * 440 * (double)(n++) / 48000.0));
+        for (int i = 0; i < 960; i++) pcm[i] = (opus_int16)(0.3 * 32767 * sin(2 * 3.14159265358979323846 * 440 * (double)(n++) / 48000.0));
         double a = cpu_s();
         int len = opus_encode(e, pcm, 960, pkt, sizeof pkt);
         double b = cpu_s();
