@@ -22,5 +22,7 @@ int main(void){
   mbedtls_mpi d,z; mbedtls_ecp_point Q; mbedtls_mpi_init(&d); mbedtls_mpi_init(&z); mbedtls_ecp_point_init(&Q);
   t=now(); for(int i=0;i<N;i++) mbedtls_ecdh_gen_public(&g,&d,&Q,mbedtls_ctr_drbg_random,&drbg); printf("ecdh keygen  %.3f ms\n",(now()-t)/N);
   t=now(); for(int i=0;i<N;i++) mbedtls_ecdh_compute_shared(&g,&z,&k.Q,&d,mbedtls_ctr_drbg_random,&drbg); printf("ecdh shared  %.3f ms\n",(now()-t)/N);
+  mbedtls_mpi_free(&d); mbedtls_mpi_free(&z); mbedtls_ecp_point_free(&Q); mbedtls_ecp_group_free(&g);
+  mbedtls_ecdsa_free(&k); mbedtls_ctr_drbg_free(&drbg); mbedtls_entropy_free(&ent);
   return 0;
 }
