@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "net/engine_calls.h"
+#include "net/tick.h"
 
 static int calls_datagram(void *user, mxrtc_time_us now, const mxrtc_addr *local, const mxrtc_addr *remote,
                           const uint8_t *data, size_t len) {
@@ -121,15 +122,8 @@ static int calls_poll(void *user, mxrtc_time_us now, mxrtc_net_output *out) {
         /* Drained: a finished name may be fed, then the tick, one input each. */
         if (feed_job(a, now, &jobs)) continue;
         if (!a->tick || !a->tick_period) break;
-        if (!a->next_tick) a->next_tick = now;
-        int first = !a->again;
-        if (first && now < a->next_tick) break;
-        if (first) {
-            if (now - a->next_tick > a->tick_period) a->ticks_late++;
-            a->ticks++;
-            a->next_tick += a->tick_period;
-            if (now > a->next_tick + 10 * a->tick_period) a->next_tick = now + a->tick_period;
-        }
+        int first = mxrtc_net_tick_due(now, a->tick_period, &a->next_tick, a->again, &a->ticks, &a->ticks_late);
+        if (first < 0) break;
         a->again = a->tick(a->tick_user, a->calls, now, first);
     }
     const mxrtc_calls_output *o = &a->out;
@@ -137,7 +131,7 @@ static int calls_poll(void *user, mxrtc_time_us now, mxrtc_net_output *out) {
     case MXRTC_CALLS_OUT_DEADLINE:
         out->kind = MXRTC_NET_OUT_DEADLINE;
         out->deadline = o->deadline;
-        if (a->tick && a->tick_period && a->next_tick && a->next_tick < out->deadline) out->deadline = a->next_tick;
+        out->deadline = mxrtc_net_tick_deadline(out->deadline, a->tick && a->tick_period, a->next_tick);
         if (jobs && now + MXRTC_NET_CALLS_JOB_POLL < out->deadline) out->deadline = now + MXRTC_NET_CALLS_JOB_POLL;
         break;
     case MXRTC_CALLS_OUT_DATAGRAM:

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "net/engine_peer.h"
+#include "net/tick.h"
 
 static int peer_datagram(void *user, mxrtc_time_us now, const mxrtc_addr *local, const mxrtc_addr *remote,
                          const uint8_t *data, size_t len) {
@@ -39,16 +40,8 @@ static int peer_poll(void *user, mxrtc_time_us now, mxrtc_net_output *out) {
         const mxrtc_peer_output *o = &a->out;
         if (o->kind != MXRTC_PEER_OUT_DEADLINE || !a->tick || !a->tick_period) break;
         /* Drained: the tick may feed one input now (the drain rule holds). */
-        if (!a->next_tick) a->next_tick = now;
-        int first = !a->again;
-        if (first && now < a->next_tick) break;
-        if (first) {
-            if (now - a->next_tick > a->tick_period) a->ticks_late++;
-            a->ticks++;
-            a->next_tick += a->tick_period;
-            /* Far behind (a stalled thread): skip ticks rather than bursting. */
-            if (now > a->next_tick + 10 * a->tick_period) a->next_tick = now + a->tick_period;
-        }
+        int first = mxrtc_net_tick_due(now, a->tick_period, &a->next_tick, a->again, &a->ticks, &a->ticks_late);
+        if (first < 0) break;
         a->again = a->tick(a->tick_user, a->peer, now, first);
     }
     const mxrtc_peer_output *o = &a->out;
@@ -56,8 +49,7 @@ static int peer_poll(void *user, mxrtc_time_us now, mxrtc_net_output *out) {
     case MXRTC_PEER_OUT_DEADLINE:
         out->kind = MXRTC_NET_OUT_DEADLINE;
         out->deadline = o->deadline;
-        if (a->tick && a->tick_period && a->next_tick && a->next_tick < out->deadline)
-            out->deadline = a->next_tick;
+        out->deadline = mxrtc_net_tick_deadline(out->deadline, a->tick && a->tick_period, a->next_tick);
         break;
     case MXRTC_PEER_OUT_DATAGRAM:
         out->kind = MXRTC_NET_OUT_DATAGRAM;
